@@ -1,0 +1,26 @@
+// Package collectors holds everything that produces samples: the InfluxDB
+// write API (influx), Graphite plaintext (graphite), collectd's network
+// protocol (collectd) and the built-in host collector (host).
+//
+// # Contract
+//
+// Every collector writes through the narrow Writer interface, which *tsdb.DB
+// implements; collectors never import one another. A collector that listens
+// on a socket has Run(ctx) error, which returns after ctx is cancelled and
+// every goroutine it started has ended.
+package collectors
+
+import (
+	"context"
+
+	"outpost/tsdb"
+)
+
+// Writer stores points. When Write returns nil every point is durable and
+// visible to queries. A *tsdb.PartialWriteError means the other points were
+// written. Write does not retain pts or the Labels' backing arrays.
+type Writer interface {
+	Write(ctx context.Context, pts []tsdb.Point) error
+}
+
+var _ Writer = (*tsdb.DB)(nil)
