@@ -1,81 +1,243 @@
 package tsdb
 
-import "context"
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
 
 // Select returns the series matching every matcher that have samples in
-// [mint, maxt] (milliseconds, inclusive), sorted by labels.
+// [mint, maxt] (milliseconds, inclusive), sorted by labels. The samples are
+// read (compressed) before Select returns, so the set is a consistent view
+// that later writes and flushes do not change.
 func (db *DB) Select(ctx context.Context, mint, maxt int64, ms ...*Matcher) (*SeriesSet, error) {
-	return nil, errTODO
+	if db.closed.Load() {
+		return nil, ErrClosed
+	}
+	ids, err := db.ix.postings(ms)
+	if err != nil {
+		return nil, fmt.Errorf("select %v: %w", ms, err)
+	}
+	srcs := make(map[uint32][]source, min(int(ids.GetCardinality()), 1<<16))
+	// The head first, then flush jobs, then partitions: a chunk moving from
+	// one to the next meanwhile is seen at least once (duplicates merge).
+	db.head.read(ids, mint, maxt, srcs)
+	db.head.readFlushing(ids, mint, maxt, srcs)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	parts := make(map[uint32][]partChunk)
+	for _, p := range db.parts.overlapping(mint, maxt) {
+		if err := p.read(mint, maxt, ids, db.ix.metricID, parts); err != nil {
+			return nil, fmt.Errorf("select %v: %w", ms, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	for id, pcs := range parts {
+		for _, pc := range pcs {
+			srcs[id] = append(srcs[id], source{start: pc.start, rank: int(pc.seq), chunk: pc.data})
+		}
+	}
+	set := &SeriesSet{series: make([]Series, 0, len(srcs))}
+	for id, ss := range srcs {
+		ls, ok := db.ix.labels(id)
+		if !ok {
+			continue
+		}
+		slices.SortStableFunc(ss, func(a, b source) int {
+			if c := cmp.Compare(a.start, b.start); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.rank, b.rank)
+		})
+		set.series = append(set.series, Series{Labels: ls, src: seriesData{mint: mint, maxt: maxt, srcs: ss}})
+	}
+	slices.SortFunc(set.series, func(a, b Series) int { return Compare(a.Labels, b.Labels) })
+	return set, nil
 }
 
-// LabelNames returns the sorted label names of the series matching ms with samples in [mint, maxt].
+// Ranks order an epoch's sources from oldest to newest write: partition
+// flushes by sequence number, then flush jobs, then the head.
+const (
+	rankFlushing = 1 << 20
+	rankHead     = 1 << 21
+)
+
+// read adds the head chunks of ids overlapping [mint, maxt] to srcs.
+func (h *head) read(ids *roaring.Bitmap, mint, maxt int64, srcs map[uint32][]source) {
+	for it := ids.Iterator(); it.HasNext(); {
+		id := it.Next()
+		s := h.lookup(id)
+		if s == nil {
+			continue
+		}
+		s.mu.Lock()
+		for _, c := range s.chunks {
+			if c.start > maxt || c.start+epochMs <= mint || c.xor.Len() == 0 && len(c.ooo) == 0 {
+				continue
+			}
+			srcs[id] = append(srcs[id], source{start: c.start, rank: rankHead,
+				chunk: slices.Clone(c.xor.Bytes()), ooo: slices.Clone(c.ooo)})
+		}
+		s.mu.Unlock()
+	}
+}
+
+// readFlushing adds the chunks of flush jobs still in progress.
+func (h *head) readFlushing(ids *roaring.Bitmap, mint, maxt int64, srcs map[uint32][]source) {
+	h.mu.Lock()
+	jobs := slices.Clone(h.flushing)
+	h.mu.Unlock()
+	for _, j := range jobs {
+		if j.start > maxt || j.start+epochMs <= mint {
+			continue
+		}
+		// Detached chunks never change again: no lock needed to read them.
+		if uint64(len(j.chunks)) < ids.GetCardinality() {
+			for id, c := range j.chunks {
+				if ids.Contains(id) {
+					srcs[id] = append(srcs[id], source{start: j.start, rank: rankFlushing, chunk: c.xor.Bytes(), ooo: c.ooo})
+				}
+			}
+			continue
+		}
+		for it := ids.Iterator(); it.HasNext(); {
+			id := it.Next()
+			if c := j.chunks[id]; c != nil {
+				srcs[id] = append(srcs[id], source{start: j.start, rank: rankFlushing, chunk: c.xor.Bytes(), ooo: c.ooo})
+			}
+		}
+	}
+}
+
+// seriesIn returns the IDs among ids with samples in [mint, maxt]: every
+// id when the range is unbounded, else those in matching head epochs,
+// flush jobs and partition buckets.
+func (db *DB) seriesIn(ids *roaring.Bitmap, mint, maxt int64) (*roaring.Bitmap, error) {
+	if mint == minTime && maxt == maxTime {
+		return ids, nil
+	}
+	present := roaring.New()
+	db.head.mu.Lock()
+	for start, e := range db.head.epochs {
+		if start <= maxt && start+epochMs > mint {
+			present.Or(e.ids)
+		}
+	}
+	for _, j := range db.head.flushing {
+		if j.start <= maxt && j.start+epochMs > mint {
+			for id := range j.chunks {
+				present.Add(id)
+			}
+		}
+	}
+	db.head.mu.Unlock()
+	if err := db.parts.seriesIn(mint, maxt, present); err != nil {
+		return nil, err
+	}
+	present.And(ids)
+	return present, nil
+}
+
+func (db *DB) matching(ctx context.Context, mint, maxt int64, ms []*Matcher) (*roaring.Bitmap, error) {
+	if db.closed.Load() {
+		return nil, ErrClosed
+	}
+	ids, err := db.ix.postings(ms)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return db.seriesIn(ids, mint, maxt)
+}
+
+// LabelNames returns the sorted label names of the series matching ms
+// with samples in [mint, maxt]. Pass minTime/maxTime-wide bounds (see
+// MinTime, MaxTime) for all time.
 func (db *DB) LabelNames(ctx context.Context, mint, maxt int64, ms ...*Matcher) ([]string, error) {
-	return nil, errTODO
+	ids, err := db.matching(ctx, mint, maxt, ms)
+	if err != nil {
+		return nil, fmt.Errorf("label names: %w", err)
+	}
+	return db.ix.labelNames(ids), nil
 }
 
-// LabelValues returns the sorted values of label name among the series matching ms with samples in [mint, maxt].
+// LabelValues returns the sorted values of label name among the series
+// matching ms with samples in [mint, maxt].
 func (db *DB) LabelValues(ctx context.Context, name string, mint, maxt int64, ms ...*Matcher) ([]string, error) {
-	return nil, errTODO
+	ids, err := db.matching(ctx, mint, maxt, ms)
+	if err != nil {
+		return nil, fmt.Errorf("label values of %q: %w", name, err)
+	}
+	return db.ix.labelValues(name, ids), nil
 }
 
-// Series returns the label sets of the series matching ms with samples in [mint, maxt], sorted.
+// Series returns the label sets of the series matching ms with samples in
+// [mint, maxt], sorted.
 func (db *DB) Series(ctx context.Context, mint, maxt int64, ms ...*Matcher) ([]Labels, error) {
-	return nil, errTODO
+	ids, err := db.matching(ctx, mint, maxt, ms)
+	if err != nil {
+		return nil, fmt.Errorf("series: %w", err)
+	}
+	out := make([]Labels, 0, ids.GetCardinality())
+	for it := ids.Iterator(); it.HasNext(); {
+		if ls, ok := db.ix.labels(it.Next()); ok {
+			out = append(out, ls)
+		}
+	}
+	slices.SortFunc(out, Compare)
+	return out, nil
 }
+
+// MinTime and MaxTime are the bounds that mean "all time" to the listing
+// methods and to Select.
+const (
+	MinTime int64 = minTime
+	MaxTime int64 = maxTime
+)
 
 // SeriesSet iterates the series a Select found, in label order.
 type SeriesSet struct {
 	series []Series
 	i      int
-	err    error
 }
 
 // Next advances to the next series.
-func (s *SeriesSet) Next() bool { s.i++; return s.i <= len(s.series) }
+func (s *SeriesSet) Next() bool {
+	if s.i >= len(s.series) {
+		return false
+	}
+	s.i++
+	return true
+}
 
 // At returns the current series. It stays valid after Next and may be read
 // from another goroutine.
 func (s *SeriesSet) At() Series { return s.series[s.i-1] }
 
-// Err returns the error that stopped the iteration, if any.
-func (s *SeriesSet) Err() error { return s.err }
+// Err returns the error that stopped the iteration, if any. Select reads
+// everything up front, so it is always nil today; callers should still
+// check it.
+func (s *SeriesSet) Err() error { return nil }
 
 // Len returns the number of series in the set.
 func (s *SeriesSet) Len() int { return len(s.series) }
 
-// Series is one selected series: its labels and its samples in the selected range.
+// Series is one selected series: its labels and its samples in the
+// selected range.
 type Series struct {
 	Labels Labels
 	src    seriesData
 }
 
-// Iterator returns a new iterator over the series' samples in time order,
-// one sample per timestamp. Iterators of one Series are independent.
+// Iterator returns a new iterator over the series' samples in [mint, maxt]
+// in time order, one sample per timestamp. Iterators of one Series are
+// independent and may run in different goroutines.
 func (s Series) Iterator() *Iterator { return newIterator(s.src) }
-
-// seriesData is what a Series reads its samples from.
-type seriesData struct {
-	mint, maxt int64
-}
-
-// Iterator walks samples in ascending time order.
-type Iterator struct {
-	t   int64
-	v   float64
-	err error
-}
-
-func newIterator(src seriesData) *Iterator { return &Iterator{} }
-
-// Next moves to the next sample.
-func (it *Iterator) Next() bool { return false }
-
-// SeekTo moves to the first sample at or after t and reports whether there is one.
-// It never moves backwards.
-func (it *Iterator) SeekTo(t int64) bool { return false }
-
-// At returns the current sample.
-func (it *Iterator) At() (int64, float64) { return it.t, it.v }
-
-// Err returns the first error met while decoding, if any.
-func (it *Iterator) Err() error { return it.err }

@@ -1,0 +1,209 @@
+package tsdb
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"outpost/tsdb/chunkenc"
+)
+
+// sealable returns the epochs to flush now: those past their grace period
+// that have been idle for idle, and, while the head is over its memory
+// budget, the oldest others.
+func (h *head) sealable(now time.Time, grace, idle time.Duration, maxBytes int64) []int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	nowMs := now.UnixMilli()
+	var out []int64
+	var all []*headEpoch
+	for _, e := range h.epochs {
+		all = append(all, e)
+	}
+	slices.SortFunc(all, func(a, b *headEpoch) int { return cmp.Compare(a.start, b.start) })
+	over := h.bytes.Load() - maxBytes
+	for _, e := range all {
+		past := e.start+epochMs+grace.Milliseconds() <= nowMs
+		switch {
+		case past && now.Sub(e.lastWrite) >= idle:
+			out = append(out, e.start)
+			over -= e.bytes
+		case over > 0 && e.start+epochMs <= nowMs:
+			out = append(out, e.start)
+			over -= e.bytes
+		}
+	}
+	return out
+}
+
+// allEpochs returns every epoch in memory.
+func (h *head) allEpochs() []int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]int64, 0, len(h.epochs))
+	for s := range h.epochs {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// dropBefore forgets in-memory epochs that ended before cutoff.
+func (h *head) dropBefore(cutoff int64) {
+	h.mu.Lock()
+	var drop []*headEpoch
+	for s, e := range h.epochs {
+		if s+epochMs <= cutoff {
+			drop = append(drop, e)
+			delete(h.epochs, s)
+		}
+	}
+	h.mu.Unlock()
+	for _, e := range drop {
+		for it := e.ids.Iterator(); it.HasNext(); {
+			if s := h.lookup(it.Next()); s != nil {
+				s.detach(e.start)
+			}
+		}
+		h.bytes.Add(-e.bytes)
+	}
+}
+
+// detach takes the epochs out of the series under the caller's exclusive
+// appendMu, as flush jobs that queries still see.
+func (h *head) detach(starts []int64, seg int) []*flushJob {
+	var jobs []*flushJob
+	for _, start := range starts {
+		h.mu.Lock()
+		e := h.epochs[start]
+		delete(h.epochs, start)
+		h.mu.Unlock()
+		if e == nil {
+			continue
+		}
+		job := &flushJob{start: start, firstSeg: e.firstSeg, coversSeg: seg - 1, bytes: e.bytes,
+			chunks: make(map[uint32]*memChunk, e.ids.GetCardinality())}
+		for it := e.ids.Iterator(); it.HasNext(); {
+			id := it.Next()
+			if s := h.lookup(id); s != nil {
+				if c := s.detach(start); c != nil {
+					job.chunks[id] = c
+				}
+			}
+		}
+		jobs = append(jobs, job)
+	}
+	h.mu.Lock()
+	h.flushing = append(h.flushing, jobs...)
+	h.mu.Unlock()
+	return jobs
+}
+
+// flush seals the given epochs and writes them to their partitions, then
+// lets the WAL drop what no longer needs replaying. Failed jobs stay
+// visible and are retried by the next flush.
+func (db *DB) flush(ctx context.Context, starts []int64) error {
+	db.flushMu.Lock()
+	defer db.flushMu.Unlock()
+	if len(starts) > 0 {
+		db.appendMu.Lock()
+		seg, err := db.wal.Cut()
+		if err != nil {
+			db.appendMu.Unlock()
+			return fmt.Errorf("cut WAL before flush: %w", err)
+		}
+		db.head.detach(starts, seg)
+		db.appendMu.Unlock()
+	}
+	db.head.mu.Lock()
+	jobs := slices.Clone(db.head.flushing)
+	db.head.mu.Unlock()
+	var errs []error
+	for _, job := range jobs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := db.writeJob(job); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		db.head.finish(job)
+	}
+	if len(jobs) == 0 {
+		return nil
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return db.truncateWAL()
+}
+
+// finish removes a written job: its data is in a partition now.
+func (h *head) finish(job *flushJob) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.flushing = slices.DeleteFunc(h.flushing, func(j *flushJob) bool { return j == job })
+	h.bytes.Add(-job.bytes)
+}
+
+// writeJob encodes a job's chunks and writes them as one flush bucket.
+func (db *DB) writeJob(job *flushJob) error {
+	entries := make([]flushEntry, 0, len(job.chunks))
+	meta := &flushMeta{walSeg: job.coversSeg, mint: maxTime, maxt: minTime, ids: roaring.New()}
+	var ts []int64
+	var vs []float64
+	for id, c := range job.chunks {
+		ts, vs = c.samples(ts[:0], vs[:0])
+		if len(ts) == 0 {
+			continue
+		}
+		meta.mint, meta.maxt = min(meta.mint, ts[0]), max(meta.maxt, ts[len(ts)-1])
+		chunk, err := chunkenc.Encode(nil, ts, vs)
+		if err != nil {
+			return fmt.Errorf("encode chunk of series %d: %w", id, err)
+		}
+		meta.ids.Add(id)
+		entries = append(entries, flushEntry{metric: db.ix.metricID(id), id: id, chunk: chunk})
+	}
+	slices.SortFunc(entries, func(a, b flushEntry) int {
+		if c := cmp.Compare(a.metric, b.metric); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	meta.ids.RunOptimize()
+	p, err := db.parts.get(floorDiv(job.start, dayMs), true)
+	if err != nil {
+		return err
+	}
+	if err := p.writeFlush(job.start, entries, meta); err != nil {
+		return err
+	}
+	db.parts.cover(job.start, job.coversSeg)
+	return nil
+}
+
+// truncateWAL persists new series to the index, then deletes the WAL
+// segments that hold nothing unflushed.
+func (db *DB) truncateWAL() error {
+	if err := db.ix.persist(); err != nil {
+		return fmt.Errorf("persist series index: %w", err)
+	}
+	_, last, err := db.wal.Segments()
+	if err != nil {
+		return fmt.Errorf("list WAL segments: %w", err)
+	}
+	keep := db.head.minSeg()
+	if keep < 0 || keep > last {
+		keep = last
+	}
+	if err := db.wal.Truncate(keep); err != nil {
+		return fmt.Errorf("truncate WAL: %w", err)
+	}
+	return nil
+}

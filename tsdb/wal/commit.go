@@ -1,0 +1,116 @@
+package wal
+
+import "fmt"
+
+// commit writes one drained queue: the calls in reqs, whose frames are
+// buf[previous end:end]. Calls go into the current segment while they fit
+// SegmentSize; the writer rolls to a new segment before a call that does not
+// fit (unless the segment is empty, so an oversized call goes alone). Each
+// run of calls that share a segment is one write and one fdatasync, after
+// which its callers are woken.
+func (w *WAL) commit(buf []byte, reqs []pendingReq) {
+	start := 0
+	for i := 0; i < len(reqs); {
+		r := reqs[i]
+		if r.cut {
+			seg, err := w.cut()
+			r.wt.finish(seg, err)
+			i++
+			continue
+		}
+		if w.segSize > 0 && w.segSize+int64(r.end-start) > w.opts.SegmentSize {
+			if err := w.roll(); err != nil {
+				r.wt.finish(0, err)
+				start, i = r.end, i+1
+				continue
+			}
+		}
+		j := i + 1
+		for j < len(reqs) && !reqs[j].cut && w.segSize+int64(reqs[j].end-start) <= w.opts.SegmentSize {
+			j++
+		}
+		end := reqs[j-1].end
+		err := w.writeSync(buf[start:end])
+		for _, q := range reqs[i:j] {
+			q.wt.finish(w.cur, err)
+		}
+		start, i = end, j
+	}
+}
+
+// writeSync appends p to the current segment with one write and makes it
+// durable with one fdatasync. Any failure is made sticky.
+func (w *WAL) writeSync(p []byte) error {
+	if err := w.stickyErr(); err != nil {
+		return err
+	}
+	n, err := w.f.Write(p)
+	w.segSize += int64(n)
+	w.size.Add(int64(n))
+	if err != nil {
+		return w.fail(fmt.Errorf("%w: write segment %q: %w", ErrWriteFailed, w.f.Name(), err))
+	}
+	if err := fdatasync(w.f); err != nil {
+		// Do not retry: Linux may have marked the failed pages clean and
+		// cleared the error, so a second fdatasync could succeed with the
+		// data lost ("fsyncgate", PostgreSQL 2018). Refuse writes instead.
+		return w.fail(fmt.Errorf("%w: %w", ErrWriteFailed, err))
+	}
+	w.syncs.Add(1)
+	return nil
+}
+
+// cut serves a Cut request: it starts a new segment unless the current one
+// is empty, and returns the number of the segment now current.
+func (w *WAL) cut() (int, error) {
+	if err := w.stickyErr(); err != nil {
+		return 0, err
+	}
+	if w.segSize > 0 {
+		if err := w.roll(); err != nil {
+			return 0, err
+		}
+	}
+	return w.cur, nil
+}
+
+// roll finishes the current segment, which every earlier commit has already
+// synced, and creates the next one. A failed create leaves the current
+// segment in place and is not sticky (nothing was lost); a failed directory
+// fsync is, for the same reason as a failed fdatasync.
+func (w *WAL) roll() error {
+	next := w.cur + 1
+	f, err := createSegment(w.dir, next)
+	if err != nil {
+		return err
+	}
+	if err := syncDir(w.dir); err != nil {
+		_ = f.Close()
+		return w.fail(fmt.Errorf("%w: new segment %q: %w", ErrWriteFailed, f.Name(), err))
+	}
+	if err := w.f.Close(); err != nil {
+		w.opts.Logger.Warn("close finished segment", logKeySegment, w.cur, logKeyErr, err)
+	}
+	w.f, w.segSize = f, 0
+	w.mu.Lock()
+	w.cur = next
+	w.mu.Unlock()
+	return nil
+}
+
+// stickyErr returns the sticky error, if any.
+func (w *WAL) stickyErr() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// fail records err as the sticky error and returns it.
+func (w *WAL) fail(err error) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err == nil {
+		w.err = err
+	}
+	return w.err
+}

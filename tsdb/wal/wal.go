@@ -1,0 +1,246 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+)
+
+// Defaults for the zero fields of Options.
+const (
+	// DefaultSegmentSize is the segment size when Options.SegmentSize is 0.
+	DefaultSegmentSize = 64 << 20
+	// DefaultMaxPendingBytes is the queue bound when Options.MaxPendingBytes is 0.
+	DefaultMaxPendingBytes = 8 << 20
+)
+
+// Options tunes a WAL. The zero value is usable.
+type Options struct {
+	// SegmentSize is the size past which the writer starts a new segment
+	// instead of appending. 0 means DefaultSegmentSize.
+	SegmentSize int64
+	// Logger receives recovery warnings and errors; nil discards them.
+	Logger *slog.Logger
+	// Compress snappy-compresses each record of 64 bytes or more whose
+	// compressed form is smaller.
+	Compress bool
+	// MaxPendingBytes bounds the framed bytes queued for the next commit;
+	// Log blocks while a call would exceed it (a call alone may). Up to twice
+	// this much is in memory while one commit is being written. 0 means
+	// DefaultMaxPendingBytes.
+	MaxPendingBytes int
+}
+
+// withDefaults validates o and fills its zero fields.
+func (o Options) withDefaults() (Options, error) {
+	switch {
+	case o.SegmentSize < 0:
+		return o, fmt.Errorf("segment size %d: %w", o.SegmentSize, ErrInvalidOptions)
+	case o.MaxPendingBytes < 0:
+		return o, fmt.Errorf("max pending bytes %d: %w", o.MaxPendingBytes, ErrInvalidOptions)
+	}
+	if o.SegmentSize == 0 {
+		o.SegmentSize = DefaultSegmentSize
+	}
+	if o.MaxPendingBytes == 0 {
+		o.MaxPendingBytes = DefaultMaxPendingBytes
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o, nil
+}
+
+// WAL is an open write-ahead log directory. It is safe for concurrent use;
+// see the package documentation for the contract of each method.
+type WAL struct {
+	dir   string
+	opts  Options
+	start int // first segment this WAL writes; Replay reads the ones below
+
+	size  atomic.Int64 // bytes in segment files
+	syncs atomic.Int64 // successful fdatasync calls, for benchmarks
+
+	wake         chan struct{} // cap 1: something was queued, or Close ran
+	wg           sync.WaitGroup
+	beforeCommit func() // test hook run by the writer before each commit; nil in production
+
+	encoders sync.Pool // *encoder
+	waiters  sync.Pool // *waiter
+
+	// fileMu serialises Replay and Truncate, so that Truncate never deletes a
+	// segment Replay is reading.
+	fileMu sync.Mutex
+
+	mu        sync.Mutex    // guards the fields below
+	pend      []byte        // framed records queued for the next commit
+	reqs      []pendingReq  // the calls (and cuts) in pend, in order
+	space     chan struct{} // closed when the writer drains pend, or on Close
+	closed    bool          // Close has been called
+	err       error         // sticky write or sync error, wraps ErrWriteFailed
+	cur       int           // current segment number; written by the writer only
+	spareBuf  []byte        // the writer's previous pend, for reuse
+	spareReqs []pendingReq  // the writer's previous reqs, for reuse
+
+	// Owned by the writer goroutine, and by Close after it has stopped.
+	f       *os.File // current segment
+	segSize int64    // bytes written to f
+}
+
+// Open opens the WAL in dir, creating dir if needed. It starts a new segment
+// numbered after the last existing one (or 1) and never appends to an older
+// one. Call Replay to read what earlier processes wrote.
+func Open(dir string, opts Options) (*WAL, error) {
+	return openWAL(dir, opts, nil)
+}
+
+// openWAL is Open with a hook that the writer runs before each commit.
+func openWAL(dir string, opts Options, beforeCommit func()) (*WAL, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("open wal %q: %w", dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("open wal: %w", err)
+	}
+	segs, err := listSegments(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open wal: %w", err)
+	}
+	start := 1
+	var total int64
+	for _, s := range segs {
+		total += s.size
+		start = s.n + 1
+	}
+	f, err := createSegment(dir, start)
+	if err != nil {
+		return nil, fmt.Errorf("open wal: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("open wal: new segment %q: %w", f.Name(), err)
+	}
+	w := &WAL{
+		dir:          dir,
+		opts:         opts,
+		start:        start,
+		wake:         make(chan struct{}, 1),
+		beforeCommit: beforeCommit,
+		space:        make(chan struct{}),
+		cur:          start,
+		f:            f,
+	}
+	w.size.Store(total)
+	w.encoders.New = func() any { return new(encoder) }
+	w.waiters.New = func() any { return &waiter{done: make(chan struct{}, 1)} }
+	w.wg.Go(w.run)
+	return w, nil
+}
+
+// Close commits what is queued, stops the writer goroutine, waits for it and
+// closes the current segment. Logs blocked on a full queue return ErrClosed.
+// Close returns the sticky write error, if any. Closing twice is a no-op.
+func (w *WAL) Close() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
+	w.closed = true
+	close(w.space)
+	w.mu.Unlock()
+	w.kick()
+	w.wg.Wait()
+
+	w.mu.Lock()
+	err := w.err
+	w.mu.Unlock()
+	// Every commit was fdatasync'd before its Log returned; nothing to sync.
+	if cerr := w.f.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close segment: %w", cerr)
+	}
+	if err != nil {
+		return fmt.Errorf("close wal %q: %w", w.dir, err)
+	}
+	return nil
+}
+
+// usableLocked returns why the WAL takes no more writes, or nil. w.mu is held.
+func (w *WAL) usableLocked() error {
+	if w.closed {
+		return ErrClosed
+	}
+	return w.err
+}
+
+// Segments returns the numbers of the first and last segment files in the
+// directory. The last is the current segment.
+func (w *WAL) Segments() (first, last int, err error) {
+	w.mu.Lock()
+	closed, cur := w.closed, w.cur
+	w.mu.Unlock()
+	if closed {
+		return 0, 0, ErrClosed
+	}
+	segs, err := listSegments(w.dir)
+	if err != nil {
+		return 0, 0, fmt.Errorf("wal segments: %w", err)
+	}
+	if len(segs) == 0 {
+		return cur, cur, nil
+	}
+	return segs[0].n, max(segs[len(segs)-1].n, cur), nil
+}
+
+// Truncate deletes every segment numbered below before, oldest first, and
+// never the current segment. Use it once the records of those segments are
+// persisted elsewhere. It waits for a running Replay.
+func (w *WAL) Truncate(before int) error {
+	w.fileMu.Lock()
+	defer w.fileMu.Unlock()
+	w.mu.Lock()
+	closed, cur := w.closed, w.cur
+	w.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	before = min(before, cur)
+	segs, err := listSegments(w.dir)
+	if err != nil {
+		return fmt.Errorf("truncate wal: %w", err)
+	}
+	removed := 0
+	var errs []error
+	for _, s := range segs {
+		if s.n >= before {
+			break
+		}
+		p := segmentPath(w.dir, s.n)
+		if err := os.Remove(p); err != nil {
+			// Stop at the first failure so that the files left stay a
+			// contiguous run of the newest segments.
+			errs = append(errs, fmt.Errorf("remove segment: %w", err))
+			break
+		}
+		w.size.Add(-s.size)
+		removed++
+	}
+	if removed > 0 {
+		if err := syncDir(w.dir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("truncate wal %q before %d: %w", w.dir, before, err)
+	}
+	return nil
+}
+
+// Size returns the bytes in the WAL's segment files, for status pages.
+func (w *WAL) Size() int64 {
+	return w.size.Load()
+}

@@ -1,0 +1,238 @@
+package tsdb
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"outpost/tsdb/wal"
+)
+
+// writeBatch is the scratch space of one Write call, pooled.
+type writeBatch struct {
+	samples []walSample
+	defs    []seriesDef
+	defSeen map[uint32]struct{}
+	series  []byte
+	rec     []byte
+	created []newChunk
+	touched []epochGrowth
+}
+
+type epochGrowth struct {
+	start int64
+	bytes int64
+}
+
+var batchPool = sync.Pool{New: func() any { return &writeBatch{defSeen: make(map[uint32]struct{})} }}
+
+func (b *writeBatch) reset() {
+	b.samples, b.defs, b.series, b.rec = b.samples[:0], b.defs[:0], b.series[:0], b.rec[:0]
+	b.created, b.touched = b.created[:0], b.touched[:0]
+	clear(b.defSeen)
+}
+
+// Write stores pts. When it returns nil, every point is in a fdatasync'd WAL
+// record and visible to queries. Points that cannot be stored (bad labels,
+// a timestamp outside retention, a new series past the cardinality limit)
+// are dropped and reported in a *PartialWriteError; the others are written.
+// ErrOverloaded means nothing was written and the caller should retry.
+func (db *DB) Write(ctx context.Context, pts []Point) error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	if err := db.acquire(ctx); err != nil {
+		return err
+	}
+	defer func() { <-db.writeSem }()
+
+	b := batchPool.Get().(*writeBatch)
+	defer func() { b.reset(); batchPool.Put(b) }()
+	perr := db.resolve(pts, b)
+	if len(b.samples) == 0 {
+		return perr.orNil()
+	}
+	recs := make([]wal.Record, 0, 2)
+	if len(b.defs) > 0 {
+		b.series = encodeSeries(b.series, b.defs)
+		recs = append(recs, wal.Record{Type: recSeries, Data: b.series})
+	}
+	b.rec = encodeSamples(b.rec, b.samples)
+	recs = append(recs, wal.Record{Type: recSamples, Data: b.rec})
+
+	db.appendMu.RLock()
+	defer db.appendMu.RUnlock()
+	seg, err := db.wal.Log(ctx, recs...)
+	if err != nil {
+		return fmt.Errorf("write to WAL: %w", err)
+	}
+	for _, d := range b.defs {
+		db.head.series(d.id).logged.Store(true)
+	}
+	db.appendHead(b, seg, db.now())
+	return perr.orNil()
+}
+
+// acquire takes a write slot, waiting at most writeQueueWait.
+func (db *DB) acquire(ctx context.Context) error {
+	select {
+	case db.writeSem <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(writeQueueWait)
+	defer t.Stop()
+	select {
+	case db.writeSem <- struct{}{}:
+		return nil
+	case <-t.C:
+		return ErrOverloaded
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// partialErr accumulates dropped points.
+type partialErr struct {
+	dropped int
+	first   error
+}
+
+func (p *partialErr) add(err error) {
+	if p.dropped == 0 {
+		p.first = err
+	}
+	p.dropped++
+}
+
+func (p *partialErr) orNil() error {
+	if p.dropped == 0 {
+		return nil
+	}
+	return &PartialWriteError{Dropped: p.dropped, First: p.first}
+}
+
+// resolve maps points to series IDs, creating series, and fills b with the
+// samples and the series definitions the WAL record must carry.
+func (db *DB) resolve(pts []Point, b *writeBatch) partialErr {
+	var perr partialErr
+	now := db.now()
+	mint, maxt := now.Add(-db.cfg.Retention).UnixMilli(), now.Add(db.cfg.MaxFuture).UnixMilli()
+	for i := range pts {
+		p := &pts[i]
+		if p.T < mint || p.T > maxt {
+			perr.add(fmt.Errorf("series %s: timestamp %s outside [now-retention, now+max_future]: %w",
+				p.Labels, time.UnixMilli(p.T).UTC().Format(time.RFC3339Nano), ErrOutOfBounds))
+			continue
+		}
+		if err := p.Labels.Validate(); err != nil {
+			perr.add(err)
+			continue
+		}
+		id, created, err := db.ix.getOrCreate(p.Labels)
+		if err != nil {
+			perr.add(err)
+			continue
+		}
+		if created || !db.head.series(id).logged.Load() {
+			if _, ok := b.defSeen[id]; !ok {
+				b.defSeen[id] = struct{}{}
+				ls, _ := db.ix.labels(id)
+				b.defs = append(b.defs, seriesDef{id, ls})
+			}
+		}
+		b.samples = append(b.samples, walSample{id, p.T, p.V})
+	}
+	return perr
+}
+
+// appendHead appends b's samples to the head, recording new chunks as
+// coming from WAL segment seg.
+func (db *DB) appendHead(b *writeBatch, seg int, now time.Time) {
+	var s *memSeries
+	last := uint32(0)
+	for _, smp := range b.samples {
+		if s == nil || smp.id != last {
+			s, last = db.head.series(smp.id), smp.id
+		}
+		s.mu.Lock()
+		created, grew := s.append(smp.t, smp.v)
+		s.mu.Unlock()
+		start := epochOf(smp.t)
+		if created != nil {
+			b.created = append(b.created, newChunk{smp.id, start})
+		}
+		b.touched = addGrowth(b.touched, start, int64(grew))
+	}
+	db.head.register(b.created, b.touched, seg, now)
+}
+
+func addGrowth(gs []epochGrowth, start, n int64) []epochGrowth {
+	for i := range gs {
+		if gs[i].start == start {
+			gs[i].bytes += n
+			return gs
+		}
+	}
+	return append(gs, epochGrowth{start, n})
+}
+
+// replay rebuilds the head from the WAL, skipping samples whose epoch was
+// flushed to a partition after they were logged.
+func (db *DB) replay() error {
+	coverage := db.parts.coverage()
+	cutoff := db.retentionCutoff()
+	now := db.now()
+	var nSamples, nSkipped, nOrphans int
+	b := &writeBatch{defSeen: make(map[uint32]struct{})}
+	began := time.Now()
+	err := db.wal.Replay(context.Background(), func(seg int, rec wal.Record) error {
+		switch rec.Type {
+		case recSeries:
+			defs, err := decodeSeries(rec.Data)
+			if err != nil {
+				return fmt.Errorf("segment %d: %w", seg, err)
+			}
+			for _, d := range defs {
+				if err := db.ix.add(d.id, d.labels); err != nil {
+					return fmt.Errorf("segment %d: %w", seg, err)
+				}
+				db.head.series(d.id).logged.Store(true)
+			}
+		case recSamples:
+			b.reset()
+			err := decodeSamples(rec.Data, func(s walSample) {
+				switch c, ok := coverage[epochOf(s.t)]; {
+				case ok && seg <= c, s.t < cutoff:
+					nSkipped++
+				case !db.hasSeries(s.id):
+					nOrphans++
+				default:
+					b.samples = append(b.samples, s)
+				}
+			})
+			if err != nil {
+				return fmt.Errorf("segment %d: %w", seg, err)
+			}
+			nSamples += len(b.samples)
+			db.appendHead(b, seg, now)
+		default:
+			db.logger.Warn("skipping unknown WAL record type", "segment", seg, "type", rec.Type)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("replay WAL: %w", err)
+	}
+	if nOrphans > 0 {
+		db.logger.Warn("WAL samples of unknown series skipped", "samples", nOrphans)
+	}
+	db.logger.Info("WAL replayed", "samples", nSamples, "already_flushed", nSkipped, "series", db.ix.numSeries(), "took", time.Since(began).Round(time.Millisecond))
+	return nil
+}
+
+func (db *DB) hasSeries(id uint32) bool {
+	_, ok := db.ix.labels(id)
+	return ok
+}
