@@ -291,7 +291,11 @@ func TestDB_Write_BadPoints(t *testing.T) {
 	f(Point{Labels: Labels{{"__name__", "m"}, {"", "x"}}, T: now}, ErrEmptyLabelName)
 	f(Point{Labels: Labels{{"b", "1"}, {"a", "2"}, {"__name__", "m"}}, T: now}, ErrUnsortedLabels)
 	f(pt(now+2*3600_000, 1, "__name__", "m"), ErrOutOfBounds)
-	if got := readAll(t, db, MinTime, MaxTime, eq("__name__", "ok"))["ok{}"]; len(got) != 1 {
+	// An empty label value means the label is absent, as in Prometheus.
+	if err := db.Write(context.Background(), []Point{pt(now+1, 2, "__name__", "ok", "a", "")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, db, MinTime, MaxTime, eq("__name__", "ok"))["ok{}"]; len(got) != 2 {
 		t.Fatalf("good point of the same writes: %v", got)
 	}
 }

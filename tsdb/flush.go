@@ -152,7 +152,12 @@ func (h *head) finish(job *flushJob) {
 }
 
 // writeJob encodes a job's chunks and writes them as one flush bucket.
+// The index is persisted first: partition keys carry metric IDs, which are
+// symbol IDs, fixed only once index.db holds them.
 func (db *DB) writeJob(job *flushJob) error {
+	if err := db.ix.persist(); err != nil {
+		return fmt.Errorf("persist series index: %w", err)
+	}
 	entries := make([]flushEntry, 0, len(job.chunks))
 	meta := &flushMeta{walSeg: job.coversSeg, mint: maxTime, maxt: minTime, ids: roaring.New()}
 	var ts []int64

@@ -135,50 +135,57 @@ type head struct {
 	epochs   map[int64]*headEpoch
 	flushing []*flushJob
 
-	seriesMu sync.RWMutex // guards the growth of pages
-	pages    [][]*memSeries
-	bytes    atomic.Int64 // approximate memory of all open chunks
+	// pages holds the series state by ID in pages of 4096 slots. Readers
+	// load it without a lock; growMu serialises growth (copy on write).
+	pages  atomic.Pointer[[]*seriesPage]
+	growMu sync.Mutex
+	bytes  atomic.Int64 // approximate memory of all open chunks
 }
 
 const seriesPageBits = 12
 
-func newHead() *head {
-	return &head{epochs: make(map[int64]*headEpoch)}
-}
+type seriesPage [1 << seriesPageBits]atomic.Pointer[memSeries]
 
-// series returns the state of series id, creating it when absent.
-func (h *head) series(id uint32) *memSeries {
-	page, slot := int(id>>seriesPageBits), int(id&(1<<seriesPageBits-1))
-	h.seriesMu.RLock()
-	if page < len(h.pages) {
-		if s := h.pages[page][slot]; s != nil {
-			h.seriesMu.RUnlock()
-			return s
-		}
-	}
-	h.seriesMu.RUnlock()
-	h.seriesMu.Lock()
-	defer h.seriesMu.Unlock()
-	for page >= len(h.pages) {
-		h.pages = append(h.pages, make([]*memSeries, 1<<seriesPageBits))
-	}
-	s := h.pages[page][slot]
-	if s == nil {
-		s = &memSeries{lastT: minTime}
-		h.pages[page][slot] = s
-	}
-	return s
+func newHead() *head {
+	h := &head{epochs: make(map[int64]*headEpoch)}
+	h.pages.Store(new([]*seriesPage))
+	return h
 }
 
 // lookup returns the state of series id, or nil when it has none.
 func (h *head) lookup(id uint32) *memSeries {
-	page, slot := int(id>>seriesPageBits), int(id&(1<<seriesPageBits-1))
-	h.seriesMu.RLock()
-	defer h.seriesMu.RUnlock()
-	if page < len(h.pages) {
-		return h.pages[page][slot]
+	pages := *h.pages.Load()
+	if page := int(id >> seriesPageBits); page < len(pages) {
+		return pages[page][id&(1<<seriesPageBits-1)].Load()
 	}
 	return nil
+}
+
+// series returns the state of series id, creating it when absent.
+func (h *head) series(id uint32) *memSeries {
+	if s := h.lookup(id); s != nil {
+		return s
+	}
+	h.growMu.Lock()
+	defer h.growMu.Unlock()
+	pages := *h.pages.Load()
+	page := int(id >> seriesPageBits)
+	if page >= len(pages) {
+		grown := make([]*seriesPage, page+1)
+		copy(grown, pages)
+		for i := len(pages); i < len(grown); i++ {
+			grown[i] = new(seriesPage)
+		}
+		h.pages.Store(&grown)
+		pages = grown
+	}
+	slot := &pages[page][id&(1<<seriesPageBits-1)]
+	if s := slot.Load(); s != nil {
+		return s
+	}
+	s := &memSeries{lastT: minTime}
+	slot.Store(s)
+	return s
 }
 
 // newChunk records that series id got a chunk in epoch start from WAL

@@ -54,7 +54,7 @@ func (ix *index) labelNames(ids *roaring.Bitmap) []string {
 	ix.pmu.RLock()
 	names := make([]string, 0, len(ix.post.names))
 	for name, pn := range ix.post.names {
-		if ids == nil || pn.has.Intersects(ids) {
+		if ids == nil || postingsIntersect(pn.has, ids) {
 			names = append(names, name)
 		}
 	}
@@ -74,7 +74,9 @@ func (ix *index) labelValues(name string, ids *roaring.Bitmap) []string {
 		ix.pmu.RUnlock()
 		return nil
 	}
-	if ids != nil && ids.GetCardinality() < uint64(len(pn.vals)) {
+	// Reading a series' labels costs less than intersecting a value's
+	// postings with ids, hence the factor.
+	if ids != nil && ids.GetCardinality() < 4*uint64(len(pn.vals)) {
 		ix.pmu.RUnlock()
 		return ix.labelValuesOf(name, ids)
 	}

@@ -83,7 +83,16 @@ func (ix *index) load() (err error) {
 			err = fmt.Errorf("corrupt file: %v", r)
 		}
 	}()
-	if err := ix.db.Update(indexInitFile); err != nil {
+	var fresh bool
+	err = ix.db.View(func(tx *bolt.Tx) error {
+		var err error
+		fresh, err = indexCheckBuckets(tx)
+		return err
+	})
+	if err == nil && fresh {
+		err = ix.db.Update(indexCreateBuckets)
+	}
+	if err != nil {
 		return err
 	}
 	return ix.db.View(func(tx *bolt.Tx) error {
@@ -97,27 +106,36 @@ func (ix *index) load() (err error) {
 	})
 }
 
-// indexInitFile creates the buckets of a new file, and checks that an
-// existing file has all of them.
-func indexInitFile(tx *bolt.Tx) error {
-	names := []string{indexBucketMeta, indexBucketSymbols, indexBucketSeries}
+// indexBuckets are the buckets of index.db, meta first.
+func indexBuckets() []string {
+	return []string{indexBucketMeta, indexBucketSymbols, indexBucketSeries}
+}
+
+// indexCheckBuckets reports whether the file is new (it has no bucket at
+// all), and fails when it has some of index.db's buckets but not all, or
+// other buckets instead.
+func indexCheckBuckets(tx *bolt.Tx) (fresh bool, err error) {
 	missing := 0
-	for _, n := range names {
+	for _, n := range indexBuckets() {
 		if tx.Bucket([]byte(n)) == nil {
 			missing++
 		}
 	}
 	switch missing {
 	case 0:
-		return nil
-	case len(names):
+		return false, nil
+	case len(indexBuckets()):
 		if k, _ := tx.Cursor().First(); k != nil {
-			return fmt.Errorf("not a series index: unexpected bucket %q", k)
+			return false, fmt.Errorf("not a series index: unexpected bucket %q", k)
 		}
-	default:
-		return fmt.Errorf("corrupt file: %d of the buckets meta, symbols, series are missing", missing)
+		return true, nil
 	}
-	for _, n := range names {
+	return false, fmt.Errorf("corrupt file: %d of the buckets meta, symbols, series are missing", missing)
+}
+
+// indexCreateBuckets initializes a new file.
+func indexCreateBuckets(tx *bolt.Tx) error {
+	for _, n := range indexBuckets() {
 		if _, err := tx.CreateBucket([]byte(n)); err != nil {
 			return fmt.Errorf("create bucket %q: %w", n, err)
 		}

@@ -61,8 +61,11 @@ func postingsLiterals(m *Matcher) (lits []string, pos, ok bool) {
 		return []string{m.Value}, false, true
 	}
 	pos = m.Type == MatchRegexp
-	if m.Value == "" {
+	switch m.Value {
+	case "":
 		return []string{""}, pos, true
+	case ".+": // any value but ""
+		return []string{""}, !pos, true
 	}
 	asRe := *m
 	asRe.Type = MatchRegexp
@@ -78,42 +81,19 @@ func (p *postingsIndex) selectLocked(ms []*Matcher) (*roaring.Bitmap, []*Matcher
 	var scans []*Matcher
 	for _, m := range ms {
 		pn := p.names[m.Name]
-		switch {
-		case pn == nil || (m.Type == MatchRegexp && m.Value == ".*"):
+		if pn == nil || (m.Type == MatchRegexp && m.Value == ".*") {
 			if !m.MatchesEmpty() {
 				return roaring.New(), nil // the label is absent: nothing matches
 			}
 			continue // every series matches
-		case m.Value == ".+" && m.Type == MatchRegexp:
-			incl = append(incl, postingsSet{bm: pn.has})
-			continue
-		case m.Value == ".+" && m.Type == MatchNotRegexp:
-			excl = append(excl, postingsSet{bm: pn.has})
-			continue
 		}
-		lits, pos, ok := postingsLiterals(m)
-		if !ok {
+		s, exclusive, ok := p.literalSet(pn, m)
+		switch {
+		case !ok:
 			scans = append(scans, m)
-			continue
-		}
-		refs := make([]uint32, 0, len(lits))
-		for _, v := range lits {
-			if ref, ok := pn.vals[v]; ok {
-				refs = append(refs, ref)
-			}
-		}
-		// The series with a value in L are u; those with the label and a
-		// value outside L are has-u; the matcher accepts one side.
-		matchesEmpty := slices.Contains(lits, "") == pos
-		var s postingsSet
-		if pos != matchesEmpty {
-			s = p.union(refs)
-		} else {
-			s = p.hasMinus(pn, refs)
-		}
-		if matchesEmpty {
+		case exclusive:
 			excl = append(excl, s)
-		} else {
+		default:
 			incl = append(incl, s)
 		}
 	}
@@ -136,7 +116,7 @@ func (p *postingsIndex) selectLocked(ms []*Matcher) (*roaring.Bitmap, []*Matcher
 			excl = append(excl, s)
 			continue
 		}
-		if cand = p.intersect([]postingsSet{s, {bm: cand}}); cand.IsEmpty() {
+		if cand = p.intersect([]postingsSet{s, {bm: cand, owned: true}}); cand.IsEmpty() {
 			return cand, nil
 		}
 	}
@@ -150,6 +130,29 @@ func (p *postingsIndex) selectLocked(ms []*Matcher) (*roaring.Bitmap, []*Matcher
 		cand.AndNot(s.bm)
 	}
 	return cand, deferred
+}
+
+// literalSet evaluates a matcher that compares with a finite set of values
+// L by looking them up. The series with a value in L are u; those with the
+// label and a value outside L are has-u. It returns the side the matcher
+// accepts or, when exclusive (the matcher matches ""), the side it rejects.
+// ok is false when the matcher is a regexp that needs a scan.
+func (p *postingsIndex) literalSet(pn *postingsName, m *Matcher) (s postingsSet, exclusive, ok bool) {
+	lits, pos, ok := postingsLiterals(m)
+	if !ok {
+		return postingsSet{}, false, false
+	}
+	refs := make([]uint32, 0, len(lits))
+	for _, v := range lits {
+		if ref, ok := pn.vals[v]; ok {
+			refs = append(refs, ref)
+		}
+	}
+	exclusive = slices.Contains(lits, "") == pos
+	if pos != exclusive {
+		return p.union(refs), exclusive, true
+	}
+	return p.hasMinus(pn, refs), exclusive, true
 }
 
 // intersect returns the intersection of sets as an owned bitmap, starting

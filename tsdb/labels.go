@@ -89,6 +89,25 @@ func (ls Labels) Validate() error {
 	return nil
 }
 
+// WithoutEmpty returns ls without the labels whose value is empty, which
+// Prometheus treats as absent: {a=""} and {} are one series. It returns ls
+// itself when there is nothing to drop.
+func (ls Labels) WithoutEmpty() Labels {
+	for i, l := range ls {
+		if l.Value == "" {
+			out := make(Labels, i, len(ls)-1)
+			copy(out, ls[:i])
+			for _, l := range ls[i+1:] {
+				if l.Value != "" {
+					out = append(out, l)
+				}
+			}
+			return out
+		}
+	}
+	return ls
+}
+
 // Equal reports whether ls and o hold the same labels.
 func (ls Labels) Equal(o Labels) bool {
 	return slices.Equal(ls, o)

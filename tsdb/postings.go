@@ -126,32 +126,6 @@ func (p *postingsIndex) optimize() {
 	}
 }
 
-// card returns the number of series of a postings reference.
-func (p *postingsIndex) card(ref uint32) uint64 {
-	if ref&postingsListTag == 0 {
-		return 1
-	}
-	pl := &p.lists[ref&^postingsListTag]
-	if pl.bm != nil {
-		return pl.bm.GetCardinality()
-	}
-	return uint64(len(pl.ids))
-}
-
-// orInto adds the series of ref to acc.
-func (p *postingsIndex) orInto(acc *roaring.Bitmap, ref uint32) {
-	if ref&postingsListTag == 0 {
-		acc.Add(ref)
-		return
-	}
-	pl := &p.lists[ref&^postingsListTag]
-	if pl.bm != nil {
-		acc.Or(pl.bm)
-		return
-	}
-	acc.AddMany(pl.ids)
-}
-
 // intersects reports whether ref and ids share a series.
 func (p *postingsIndex) intersects(ref uint32, ids *roaring.Bitmap) bool {
 	if ref&postingsListTag == 0 {
@@ -159,7 +133,7 @@ func (p *postingsIndex) intersects(ref uint32, ids *roaring.Bitmap) bool {
 	}
 	pl := &p.lists[ref&^postingsListTag]
 	if pl.bm != nil {
-		return pl.bm.Intersects(ids)
+		return postingsIntersect(pl.bm, ids)
 	}
 	for _, id := range pl.ids {
 		if ids.Contains(id) {
@@ -167,6 +141,16 @@ func (p *postingsIndex) intersects(ref uint32, ids *roaring.Bitmap) bool {
 		}
 	}
 	return false
+}
+
+// postingsIntersect reports whether a and b share an element. roaring's
+// Intersects allocates a whole intersection when a holds run containers;
+// AndCardinality does not.
+func postingsIntersect(a, b *roaring.Bitmap) bool {
+	if a.HasRunCompression() {
+		return a.AndCardinality(b) != 0
+	}
+	return a.Intersects(b)
 }
 
 // postingsSet is a set of series computed while evaluating matchers. bm is
@@ -189,16 +173,36 @@ func (p *postingsIndex) view(ref uint32) postingsSet {
 	return postingsSet{bm: roaring.BitmapOf(pl.ids...), owned: true}
 }
 
-// union returns the series of every ref in refs.
+// union returns the series of every ref in refs. It unions with
+// roaring.FastOr, because in-place Or into a run container adds the other
+// container's values one by one (roaring issue 81).
 func (p *postingsIndex) union(refs []uint32) postingsSet {
 	if len(refs) == 1 {
 		return p.view(refs[0])
 	}
-	acc := roaring.New()
+	var bms []*roaring.Bitmap
+	var ids []uint32
 	for _, ref := range refs {
-		p.orInto(acc, ref)
+		if ref&postingsListTag == 0 {
+			ids = append(ids, ref)
+			continue
+		}
+		if pl := &p.lists[ref&^postingsListTag]; pl.bm != nil {
+			bms = append(bms, pl.bm)
+		} else {
+			ids = append(ids, pl.ids...)
+		}
 	}
-	return postingsSet{bm: acc, owned: true}
+	var own *roaring.Bitmap
+	if len(ids) > 0 {
+		slices.Sort(ids)
+		own = roaring.BitmapOf(ids...)
+		if len(bms) == 0 {
+			return postingsSet{bm: own, owned: true}
+		}
+		bms = append(bms, own)
+	}
+	return postingsSet{bm: roaring.FastOr(bms...), owned: true}
 }
 
 // hasMinus returns the series that have label pn but none of the refs.

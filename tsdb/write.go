@@ -126,11 +126,12 @@ func (db *DB) resolve(pts []Point, b *writeBatch) partialErr {
 				p.Labels, time.UnixMilli(p.T).UTC().Format(time.RFC3339Nano), ErrOutOfBounds))
 			continue
 		}
-		if err := p.Labels.Validate(); err != nil {
+		ls := p.Labels.WithoutEmpty()
+		if err := ls.Validate(); err != nil {
 			perr.add(err)
 			continue
 		}
-		id, created, err := db.ix.getOrCreate(p.Labels)
+		id, created, err := db.ix.getOrCreate(ls)
 		if err != nil {
 			perr.add(err)
 			continue

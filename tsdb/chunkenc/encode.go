@@ -87,7 +87,10 @@ func timeDoDWidths(ts []int64) ([3]uint8, int) {
 	return h.widths()
 }
 
-// planValues chooses the smallest value encoding.
+// planValues chooses the smallest value encoding the values allow. On a tie
+// it takes the one that decodes faster: constant, integer deltas, integer
+// delta-of-deltas, then XOR. Full-precision floats leave only XOR, which is
+// then not sized.
 func (p *plan) planValues(vs []float64) {
 	first := math.Float64bits(vs[0])
 	constant := true
@@ -97,32 +100,30 @@ func (p *plan) planValues(vs []float64) {
 			break
 		}
 	}
-	if constant {
+	p.valEnc, p.vBytes = valXOR, 0
+	if constant && len(vs) > 33 {
+		// The constant column is at most 9 bytes. XOR needs 8 bytes and a
+		// bit per repeat, integers at least 4 bytes and a bit per repeat:
+		// past 33 samples neither can be smaller.
 		p.valEnc, p.vBytes = valConst, 1+constLen(first)
 		return
 	}
-	p.valEnc = valXOR
-	scale, ok := findScale(vs)
-	if !ok {
-		return // XOR is the only choice left; no need to size it
-	}
-	c, ok := sizeInts(vs, scale)
-	if !ok {
+	c, isInt := planInts(vs)
+	if !constant && !isInt {
 		return
 	}
-	// The smallest wins; on a tie the one that decodes faster: integer
-	// deltas, then integer delta-of-deltas, then XOR.
-	head := uvarintLen(zigzag(c.m0)) + 3
-	deltaBytes := head + (c.deltaBits+7)/8
-	dodBytes := head + (c.dodBits+7)/8
-	xorBytes := (64 + xorBits(vs) + 7) / 8
-	switch {
-	case deltaBytes <= dodBytes && deltaBytes <= xorBytes:
-		p.valEnc, p.scale, p.vw, p.vBytes = valIntDelta, scale, c.deltaW, deltaBytes
-	case dodBytes <= xorBytes:
-		p.valEnc, p.scale, p.vw, p.vBytes = valIntDoD, scale, c.dodW, dodBytes
-	default:
-		p.vBytes = xorBytes
+	p.vBytes = (64 + xorBits(vs) + 7) / 8
+	if isInt {
+		head := uvarintLen(zigzag(c.m0)) + 3
+		if b := head + (c.dodBits+7)/8; b <= p.vBytes {
+			p.valEnc, p.scale, p.vw, p.vBytes = valIntDoD, c.scale, c.dodW, b
+		}
+		if b := head + (c.deltaBits+7)/8; b <= p.vBytes {
+			p.valEnc, p.scale, p.vw, p.vBytes = valIntDelta, c.scale, c.deltaW, b
+		}
+	}
+	if b := 1 + constLen(first); constant && b <= p.vBytes {
+		p.valEnc, p.scale, p.vBytes = valConst, 0, b
 	}
 }
 

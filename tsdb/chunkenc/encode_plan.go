@@ -43,21 +43,62 @@ func (h *lenHist) widths() (ws [3]uint8, size int) {
 	return ws, size
 }
 
-// findScale returns the smallest decimal scale s such that every value v is
-// some int64 m over 10^s, float64(m)/10^s giving back v's exact bits. It
-// reports false if there is none up to maxScale (NaN, ±Inf, -0, values
-// with more decimals, or too large once scaled).
-func findScale(vs []float64) (uint8, bool) {
+// intCosts is the size of the scaled integer columns of some values.
+type intCosts struct {
+	scale              uint8
+	m0                 int64
+	deltaW, dodW       [3]uint8
+	deltaBits, dodBits int
+}
+
+// planInts finds the smallest decimal scale s such that every value v is
+// some int64 m over 10^s, float64(m)/10^s giving back v's exact bits, and
+// sizes the integer columns at s. It reports false if there is none up to
+// maxScale: NaN, ±Inf, -0, values with more decimals, or too large once
+// scaled.
+//
+// It sizes at the scale the values so far need and starts over at a higher
+// one when a value needs it, at most maxScale times; usually the first
+// value sets the scale.
+func planInts(vs []float64) (intCosts, bool) {
 	s := uint8(0)
-	for _, v := range vs {
-		for !exactAt(v, s) {
-			if s == maxScale {
-				return 0, false
-			}
-			s++
+	for {
+		c, bad := sizeInts(vs, s)
+		if bad < 0 {
+			return c, true
+		}
+		for s++; s <= maxScale && !exactAt(vs[bad], s); s++ {
+		}
+		if s > maxScale {
+			return c, false
 		}
 	}
-	return s, true
+}
+
+// sizeInts sizes the delta and delta-of-delta integer columns of vs at scale
+// s. It returns the index of the first value that is not an integer at s,
+// or -1.
+func sizeInts(vs []float64, s uint8) (c intCosts, bad int) {
+	if !exactAt(vs[0], s) {
+		return c, 0
+	}
+	f := pow10[s]
+	c.scale, c.m0 = s, scaled(vs[0], f)
+	var dh, ddh lenHist
+	m, prevDelta := c.m0, int64(0)
+	for i, v := range vs[1:] {
+		if !exactAt(v, s) {
+			return c, i + 1
+		}
+		mi := scaled(v, f)
+		d := mi - m
+		dh[bits.Len64(zigzag(d))]++
+		ddh[bits.Len64(zigzag(d-prevDelta))]++
+		m, prevDelta = mi, d
+	}
+	c.deltaW, c.deltaBits = dh.widths()
+	c.dodW, c.dodBits = ddh.widths()
+	return c, -1
 }
 
 // exactAt reports whether v round-trips as an integer at scale s.
@@ -72,39 +113,6 @@ func exactAt(v float64, s uint8) bool {
 
 // scaled returns v*f as an integer; exactAt must have held.
 func scaled(v, f float64) int64 { return int64(math.RoundToEven(v * f)) }
-
-// intCosts is the size of the scaled integer columns of some values.
-type intCosts struct {
-	m0                 int64
-	deltaW, dodW       [3]uint8
-	deltaBits, dodBits int
-}
-
-// sizeInts sizes the delta and delta-of-delta integer columns of vs at scale
-// s. It reports false if a value does not round-trip at s: findScale
-// checked each value at its own smallest scale only.
-func sizeInts(vs []float64, s uint8) (intCosts, bool) {
-	f := pow10[s]
-	c := intCosts{m0: scaled(vs[0], f)}
-	var dh, ddh lenHist
-	m, prevDelta := c.m0, int64(0)
-	for _, v := range vs[1:] {
-		if !exactAt(v, s) {
-			return c, false
-		}
-		mi := scaled(v, f)
-		d := mi - m
-		dh[bits.Len64(zigzag(d))]++
-		ddh[bits.Len64(zigzag(d-prevDelta))]++
-		m, prevDelta = mi, d
-	}
-	if !exactAt(vs[0], s) {
-		return c, false
-	}
-	c.deltaW, c.deltaBits = dh.widths()
-	c.dodW, c.dodBits = ddh.widths()
-	return c, true
-}
 
 // xorBits returns the size in bits of the XOR stream of vs after the first
 // value's 64 bits.

@@ -72,15 +72,11 @@ func eligiblePlans(ts []int64, vs []float64) []plan {
 			q.valEnc = valConst
 			out = append(out, q)
 		}
-		s, ok := findScale(vs)
+		c, ok := planInts(vs)
 		if !ok {
 			continue
 		}
-		c, ok := sizeInts(vs, s)
-		if !ok {
-			continue
-		}
-		q.scale = s
+		q.scale = c.scale
 		q.valEnc, q.vw = valIntDelta, c.deltaW
 		out = append(out, q)
 		q.valEnc, q.vw = valIntDoD, c.dodW
@@ -127,7 +123,15 @@ func TestEncode_Encodings(t *testing.T) {
 	f("jitter ts, const value", jit, constant(360, 0), tsDoD, valConst, 0)
 	f("const ts, random walk", reg, randomWalk(r, 360), tsConst, valXOR, 0)
 	f("jitter ts, random walk", jit, randomWalk(r, 360), tsDoD, valXOR, 0)
-	f("const ts, counter", reg, counter(r, 360), tsConst, valIntDelta, 0)
+	f("const ts, counter", reg, counter(r, 360), tsConst, valIntDoD, 0)
+	events := make([]float64, 360)
+	for i := 1; i < len(events); i++ {
+		events[i] = events[i-1]
+		if r.IntN(10) == 0 {
+			events[i] += float64(1 + r.IntN(3))
+		}
+	}
+	f("const ts, event counter", reg, events, tsConst, valIntDelta, 0)
 	f("const ts, 2-decimal gauge", reg, gauge2(r, 360), tsConst, valIntDelta, 2)
 	linear := make([]float64, 360)
 	for i := range linear {
@@ -165,7 +169,7 @@ func TestEncode_EdgeCases(t *testing.T) {
 	f("alternating extremes", regularTimes(50, 0, 1), alternate(50, math.MaxFloat64, math.SmallestNonzeroFloat64))
 	f("int extremes", []int64{1, 2, 3, 4}, []float64{-0x1p63, 0x1p62, -0x1p63, 0x1p53 + 2})
 	f("0.1 steps", regularTimes(20, 0, 1000), tenths(20))
-	f("0.1+0.2", []int64{1, 2, 3}, []float64{0.1, 0.1 + 0.2, 0.3})
+	f("0.1+0.2", []int64{1, 2, 3}, []float64{0.1, pointThree(), 0.3})
 	f("1/3", []int64{1, 2, 3}, []float64{1.0 / 3, 2.0 / 3, 1})
 	f("subnormal", []int64{1, 2}, []float64{5e-324, 1e-310})
 	f("big and fractional", []int64{1, 2}, []float64{1e18 + 0.5, 1e10 + 0.125})
@@ -195,19 +199,26 @@ func tenths(n int) []float64 {
 	return vs
 }
 
+// pointThree returns 0.1+0.2 computed in float64, 0.30000000000000004;
+// written as constants, Go folds it exactly to 0.3.
+func pointThree() float64 {
+	a, b := 0.1, 0.2
+	return a + b
+}
+
 func TestEncode_Scale_NotMisScaled(t *testing.T) {
 	f := func(vs []float64, wantScale uint8, wantOK bool) {
 		t.Helper()
-		s, ok := findScale(vs)
-		if ok != wantOK || (ok && s != wantScale) {
-			t.Fatalf("findScale(%v) = %d, %v; want %d, %v", vs, s, ok, wantScale, wantOK)
+		c, ok := planInts(vs)
+		if ok != wantOK || (ok && c.scale != wantScale) {
+			t.Fatalf("planInts(%v) scale %d, %v; want %d, %v", vs, c.scale, ok, wantScale, wantOK)
 		}
 	}
 	f([]float64{1, 2, 3}, 0, true)
 	f([]float64{0.5}, 1, true)
 	f([]float64{12.25, 3}, 2, true)
-	f([]float64{0.1}, 1, true) // 1/10 rounds to exactly the double 0.1
-	f([]float64{0.1 + 0.2}, 17, false)
+	f([]float64{0.1}, 1, true)           // 1/10 rounds to exactly the double 0.1
+	f([]float64{pointThree()}, 0, false) // 0.30000000000000004
 	f([]float64{0.001, 1e-15}, 15, true)
 	f([]float64{1e-16}, 0, false)
 	f([]float64{math.Copysign(0, -1)}, 0, false)
@@ -216,7 +227,10 @@ func TestEncode_Scale_NotMisScaled(t *testing.T) {
 	f([]float64{0x1p63}, 0, false) // does not fit an int64
 	f([]float64{-0x1p63}, 0, true)
 	f([]float64{1e10 + 0.125}, 3, true)
-	f([]float64{1e18 + 0.5}, 0, true) // 1e18+0.5 is the double 1e18
+	f([]float64{1e18 + 0.5}, 0, true)   // 1e18+0.5 is the double 1e18
+	f([]float64{0x1p60, 0.5}, 0, false) // 2^60 is not an int64 at scale 1
+	f([]float64{0.5, 0x1p60}, 0, false)
+	f([]float64{3, 0.5, 0.25, 0.125, 1e-7}, 7, true)
 }
 
 func TestEncode_Errors(t *testing.T) {
@@ -304,7 +318,8 @@ func TestLenHist_Widths(t *testing.T) {
 	f(map[int]int{5: 10}, [3]uint8{5, 5, 5}, 60)
 	// Mostly zero, a few 3-bit, one 40-bit outlier.
 	f(map[int]int{0: 100, 3: 10, 40: 1}, [3]uint8{0, 3, 40}, 100+10*5+42)
-	// Two lengths: all in bucket 0 (1+8 each = 90) beats splitting.
-	f(map[int]int{7: 5, 8: 5}, [3]uint8{8, 8, 8}, 90)
+	// Two close lengths: one bucket for all (11*9 = 99) beats splitting
+	// (5*8 + 6*10 = 100).
+	f(map[int]int{7: 5, 8: 6}, [3]uint8{8, 8, 8}, 99)
 	f(map[int]int{64: 2}, [3]uint8{64, 64, 64}, 130)
 }

@@ -74,7 +74,7 @@ func (it *Iterator) resetColumns(rest []byte) error {
 	switch it.tsEnc {
 	case tsHead:
 		it.tr.reset(rest)
-		return nil
+		return it.holds(rest)
 	case tsConst:
 		span := uint64(it.maxt - it.mint)
 		if it.n > 1 {
@@ -88,6 +88,9 @@ func (it *Iterator) resetColumns(rest []byte) error {
 		if err != nil {
 			return err
 		}
+		if err := it.holds(col); err != nil {
+			return err
+		}
 		it.tr.reset(col)
 		rest = r
 	}
@@ -99,6 +102,7 @@ func (it *Iterator) resetValues(b []byte) error {
 	switch it.valEnc {
 	case valXOR:
 		it.vr.reset(b)
+		return it.holds(b)
 	case valConst:
 		if len(b) == 0 || b[0] > 8 || len(b) != 1+int(b[0]) {
 			return corrupt("bad constant value")
@@ -117,6 +121,17 @@ func (it *Iterator) resetValues(b []byte) error {
 			return err
 		}
 		it.vr.reset(col)
+		return it.holds(col)
+	}
+	return nil
+}
+
+// holds checks that bit column b can hold the samples after the first, at
+// a bit or more each, so that a corrupt count is caught before Decode
+// allocates for it.
+func (it *Iterator) holds(b []byte) error {
+	if uint64(it.n-1) > 8*uint64(len(b)) {
+		return corrupt("%d samples cannot fit in %d bytes", it.n, len(b))
 	}
 	return nil
 }

@@ -9,18 +9,27 @@ func (it *Iterator) Next() bool {
 	if it.i >= it.n {
 		return it.finish()
 	}
-	switch {
-	case it.i == 0:
-		it.readFirst()
-	case it.tsEnc == tsHead:
-		it.readHead()
-	default:
-		it.readTime()
-		it.readValue()
-	}
 	it.i++
+	switch {
+	case it.i == 1:
+		it.readFirst()
+	case it.tsEnc == tsConst:
+		it.t += it.tDelta
+		it.readValue()
+	case it.tsEnc == tsDoD:
+		it.tDelta += unzigzag(it.tr.readPacked(&it.tw))
+		it.advance(it.t + it.tDelta)
+		it.readValue()
+	default:
+		it.tDelta += it.tr.readHeadDoD()
+		it.advance(it.t + it.tDelta)
+		it.readXOR(&it.tr)
+	}
 	if it.tr.overrun || it.vr.overrun {
-		it.fail(corrupt("stream ends after %d of %d samples", it.i-1, it.n))
+		// Truncation explains whatever else went wrong reading zeros.
+		i := it.i - 1
+		it.err = nil
+		it.fail(corrupt("stream ends in sample %d of %d", i, it.n))
 	}
 	return !it.done
 }
@@ -57,9 +66,6 @@ func (it *Iterator) AtT() int64 { return it.t }
 
 // Err returns the error that stopped the iteration, or nil.
 func (it *Iterator) Err() error { return it.err }
-
-// Len returns the number of samples in the chunk, from its header.
-func (it *Iterator) Len() int { return it.n }
 
 // finish runs once, after the last sample: the last timestamp must be the
 // header's maxt and both streams must be consumed to their padding.
@@ -102,30 +108,17 @@ func (it *Iterator) readFirst() {
 	// valConst: it.v was set by Reset.
 }
 
-// readHead decodes a sample of the interleaved head stream.
-func (it *Iterator) readHead() {
-	it.tDelta += it.tr.readHeadDoD()
-	it.advance(it.t + it.tDelta)
-	it.readXOR(&it.tr)
-}
-
-// readTime decodes the next timestamp of a timestamp column.
-func (it *Iterator) readTime() {
-	if it.tsEnc == tsConst {
-		it.t += it.tDelta
-		return
-	}
-	it.tDelta += unzigzag(it.tr.readPacked(&it.tw))
-	it.advance(it.t + it.tDelta)
-}
-
 // advance moves to timestamp t, which must be after the current one.
 func (it *Iterator) advance(t int64) {
 	if t <= it.t {
-		it.fail(corrupt("timestamp %d not after %d", t, it.t))
+		it.failOrder(t)
 		return
 	}
 	it.t = t
+}
+
+func (it *Iterator) failOrder(t int64) {
+	it.fail(corrupt("timestamp %d not after %d", t, it.t))
 }
 
 // readValue decodes the next value of a value column.
@@ -155,20 +148,71 @@ func (it *Iterator) setInt() {
 
 // readXOR decodes the next value of a Gorilla XOR stream (see xorEnc.write).
 func (it *Iterator) readXOR(r *bitReader) {
+	if r.valid < 13 {
+		r.refill()
+		if r.valid < 13 { // the stream's end
+			it.readXORSlow(r)
+			return
+		}
+	}
+	// The control bits and a window header are in buf.
+	switch r.buf >> 62 {
+	case 0, 1: // '0': value repeats
+		r.buf <<= 1
+		r.valid--
+		return
+	case 2: // '10': bits in the current window
+		if it.leading == noWindow {
+			it.fail(corrupt("xor window reused before one was set"))
+			return
+		}
+		r.buf <<= 2
+		r.valid -= 2
+	default: // '11': new window
+		h := r.buf >> 51 & (1<<11 - 1)
+		r.buf <<= 13
+		r.valid -= 13
+		if !it.setWindow(h) {
+			return
+		}
+	}
+	sig := 64 - uint(it.leading) - uint(it.trailing)
+	var x uint64
+	if sig <= r.valid {
+		x = r.buf >> (64 - sig)
+		r.buf <<= sig
+		r.valid -= sig
+	} else {
+		x = r.readBits(sig)
+	}
+	it.xv ^= x << it.trailing
+	it.v = math.Float64frombits(it.xv)
+}
+
+// setWindow sets the XOR window from an 11-bit header: 5 bits of leading
+// zeros, 6 bits of significant bits (0 meaning 64).
+func (it *Iterator) setWindow(h uint64) bool {
+	lead, sig := uint8(h>>6), uint8(h&63)
+	if sig == 0 {
+		sig = 64
+	}
+	if lead+sig > 64 {
+		it.fail(corrupt("xor window of %d+%d bits", lead, sig))
+		return false
+	}
+	it.leading, it.trailing = lead, 64-lead-sig
+	return true
+}
+
+// readXORSlow is readXOR reading bit by bit, for the stream's last bits.
+func (it *Iterator) readXORSlow(r *bitReader) {
 	if r.readBit() == 0 {
 		return
 	}
 	if r.readBit() == 1 {
-		h := r.readBits(11)
-		lead, sig := uint8(h>>6), uint8(h&63)
-		if sig == 0 {
-			sig = 64
-		}
-		if lead+sig > 64 {
-			it.fail(corrupt("xor window of %d+%d bits", lead, sig))
+		if !it.setWindow(r.readBits(11)) {
 			return
 		}
-		it.leading, it.trailing = lead, 64-lead-sig
 	} else if it.leading == noWindow {
 		it.fail(corrupt("xor window reused before one was set"))
 		return

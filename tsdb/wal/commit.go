@@ -79,6 +79,9 @@ func (w *WAL) cut() (int, error) {
 // segment in place and is not sticky (nothing was lost); a failed directory
 // fsync is, for the same reason as a failed fdatasync.
 func (w *WAL) roll() error {
+	if err := w.stickyErr(); err != nil {
+		return err
+	}
 	next := w.cur + 1
 	f, err := createSegment(w.dir, next)
 	if err != nil {

@@ -29,6 +29,7 @@ type segmentReader struct {
 	size    int64  // segment size; nothing past it is read
 	payload []byte // stored payload of the last record
 	decoded []byte // decompressed payload of the last record
+	hdr     [headerSize]byte
 }
 
 // newSegmentReader returns a reader with a read buffer of bufSize bytes.
@@ -53,8 +54,8 @@ func (r *segmentReader) next() (Record, error) {
 	if left < headerSize {
 		return Record{}, r.bad(fmt.Sprintf("truncated header: %d of %d bytes", left, headerSize))
 	}
-	var hdr [headerSize]byte
-	if _, err := io.ReadFull(r.br, hdr[:]); err != nil {
+	hdr := r.hdr[:] // a field: a local array would escape through io.ReadFull
+	if _, err := io.ReadFull(r.br, hdr); err != nil {
 		return Record{}, fmt.Errorf("read record header at offset %d: %w", r.off, err)
 	}
 	n := int64(binary.LittleEndian.Uint32(hdr[0:4]))

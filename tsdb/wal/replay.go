@@ -80,13 +80,13 @@ func (w *WAL) replaySegment(ctx context.Context, r *segmentReader, n int, tail b
 			}
 		}
 		rec, err := r.next()
-		if err == io.EOF {
-			return nil
-		}
-		if c := asCorruption(err); c != nil {
-			return w.handleCorruption(f, n, st.Size(), c, tail)
-		}
 		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			if c := asCorruption(err); c != nil {
+				return w.handleCorruption(f, n, st.Size(), c, tail)
+			}
 			return fmt.Errorf("segment %q: %w", p, err)
 		}
 		if err := fn(n, rec); err != nil {

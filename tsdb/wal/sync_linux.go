@@ -3,6 +3,7 @@ package wal
 import (
 	"fmt"
 	"os"
+	"runtime"
 
 	"golang.org/x/sys/unix"
 )
@@ -10,23 +11,18 @@ import (
 // fdatasync flushes f's data and the metadata needed to read it back (its
 // size) to stable storage, without the timestamps File.Sync also writes.
 func fdatasync(f *os.File) error {
-	rc, err := f.SyscallConn()
+	// f.Fd is safe here: a regular file is not in the poller, so it stays in
+	// blocking mode, and only the writer goroutine uses or closes f.
+	fd := int(f.Fd())
+	var err error
+	for {
+		if err = unix.Fdatasync(fd); err != unix.EINTR {
+			break
+		}
+	}
+	runtime.KeepAlive(f)
 	if err != nil {
 		return fmt.Errorf("fdatasync %q: %w", f.Name(), err)
-	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		for {
-			serr = unix.Fdatasync(int(fd))
-			if serr != unix.EINTR {
-				return
-			}
-		}
-	}); err != nil {
-		return fmt.Errorf("fdatasync %q: %w", f.Name(), err)
-	}
-	if serr != nil {
-		return fmt.Errorf("fdatasync %q: %w", f.Name(), serr)
 	}
 	return nil
 }

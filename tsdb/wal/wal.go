@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 )
@@ -75,15 +76,16 @@ type WAL struct {
 	// segment Replay is reading.
 	fileMu sync.Mutex
 
-	mu        sync.Mutex    // guards the fields below
-	pend      []byte        // framed records queued for the next commit
-	reqs      []pendingReq  // the calls (and cuts) in pend, in order
-	space     chan struct{} // closed when the writer drains pend, or on Close
-	closed    bool          // Close has been called
-	err       error         // sticky write or sync error, wraps ErrWriteFailed
-	cur       int           // current segment number; written by the writer only
-	spareBuf  []byte        // the writer's previous pend, for reuse
-	spareReqs []pendingReq  // the writer's previous reqs, for reuse
+	mu          sync.Mutex    // guards the fields below
+	pend        []byte        // framed records queued for the next commit
+	reqs        []pendingReq  // the calls (and cuts) in pend, in order
+	space       chan struct{} // closed when the writer drains pend (if spaceWanted), or on Close
+	spaceWanted bool          // a Log waits on space
+	closed      bool          // Close has been called
+	err         error         // sticky write or sync error, wraps ErrWriteFailed
+	cur         int           // current segment number; written by the writer only
+	spareBuf    []byte        // the writer's previous pend, for reuse
+	spareReqs   []pendingReq  // the writer's previous reqs, for reuse
 
 	// Owned by the writer goroutine, and by Close after it has stopped.
 	f       *os.File // current segment
@@ -103,7 +105,7 @@ func openWAL(dir string, opts Options, beforeCommit func()) (*WAL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open wal %q: %w", dir, err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := makeDir(dir); err != nil {
 		return nil, fmt.Errorf("open wal: %w", err)
 	}
 	segs, err := listSegments(dir)
@@ -139,6 +141,18 @@ func openWAL(dir string, opts Options, beforeCommit func()) (*WAL, error) {
 	w.waiters.New = func() any { return &waiter{done: make(chan struct{}, 1)} }
 	w.wg.Go(w.run)
 	return w, nil
+}
+
+// makeDir creates dir if it is missing and then fsyncs its parent, so that
+// the directory itself survives a crash.
+func makeDir(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(dir))
 }
 
 // Close commits what is queued, stops the writer goroutine, waits for it and

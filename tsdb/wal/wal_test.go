@@ -458,3 +458,41 @@ func TestWAL_Methods_AfterClose(t *testing.T) {
 		t.Errorf("Segments = %v, want ErrClosed", err)
 	}
 }
+
+func TestSegment_ParseName(t *testing.T) {
+	f := func(name string, want int, wantOK bool) {
+		t.Helper()
+		got, ok := parseSegmentName(name)
+		if got != want || ok != wantOK {
+			t.Errorf("parseSegmentName(%q) = %d, %v; want %d, %v", name, got, ok, want, wantOK)
+		}
+	}
+	f("00000001.seg", 1, true)
+	f("99999999.seg", 99999999, true)
+	f(segmentName(42), 42, true)
+	f("0000001.seg", 0, false)
+	f("000000001.seg", 0, false)
+	f("0000000a.seg", 0, false)
+	f("00000001.se", 0, false)
+	f("00000001.seg.tmp", 0, false)
+	f("+0000001.seg", 0, false)
+}
+
+func TestWAL_Open_IgnoresForeignFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"README", "00000007.seg.bak", "1.seg"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("not a segment"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "00000009.seg"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w := mustOpen(t, dir, Options{})
+	if f, l, err := w.Segments(); err != nil || f != 1 || l != 1 {
+		t.Fatalf("Segments = %d, %d, %v; want 1, 1", f, l, err)
+	}
+	if got := replayAll(t, w); len(got) != 0 {
+		t.Fatalf("replayed %d records from foreign files", len(got))
+	}
+}

@@ -90,6 +90,7 @@ func (w *WAL) enqueue(ctx context.Context, enc *encoder, size int, wt *waiter) e
 			w.kick()
 			return nil
 		}
+		w.spaceWanted = true
 		space := w.space
 		w.mu.Unlock()
 		select {
@@ -163,9 +164,10 @@ func (w *WAL) take() (buf []byte, reqs []pendingReq, closed bool) {
 	buf, reqs = w.pend, w.reqs
 	w.pend, w.reqs = w.spareBuf, w.spareReqs
 	w.spareBuf, w.spareReqs = nil, nil
-	if len(reqs) > 0 && !w.closed {
+	if len(reqs) > 0 && w.spaceWanted && !w.closed {
 		close(w.space)
 		w.space = make(chan struct{})
+		w.spaceWanted = false
 	}
 	return buf, reqs, w.closed
 }

@@ -133,9 +133,15 @@ func TestWAL_Log_ContextWhileQueueFull(t *testing.T) {
 	dir := t.TempDir()
 	w, entered, release := blockedWAL(t, dir, Options{MaxPendingBytes: 1024})
 	results := make(chan error, 2)
-	go func() { _, err := w.Log(context.Background(), Record{Type: 1, Data: make([]byte, 100)}); results <- err }()
+	go func() {
+		_, err := w.Log(context.Background(), Record{Type: 1, Data: make([]byte, 100)})
+		results <- err
+	}()
 	<-entered // the writer holds the first call and is stuck before writing it
-	go func() { _, err := w.Log(context.Background(), Record{Type: 2, Data: make([]byte, 1000)}); results <- err }()
+	go func() {
+		_, err := w.Log(context.Background(), Record{Type: 2, Data: make([]byte, 1000)})
+		results <- err
+	}()
 	waitPending(t, w, 1000) // the queue is now full
 
 	t.Run("deadline", func(t *testing.T) {
@@ -180,7 +186,10 @@ func TestWAL_Close_BlockedLogs(t *testing.T) {
 	w, entered, release := blockedWAL(t, dir, Options{MaxPendingBytes: 1024})
 	results := make(chan error, 3)
 	logAsync := func(typ byte, n int) {
-		go func() { _, err := w.Log(context.Background(), Record{Type: typ, Data: make([]byte, n)}); results <- err }()
+		go func() {
+			_, err := w.Log(context.Background(), Record{Type: typ, Data: make([]byte, n)})
+			results <- err
+		}()
 	}
 	logAsync(1, 100)
 	<-entered
