@@ -11,6 +11,8 @@ import (
 // The counters are atomic; Reject takes a short lock, as rejections are the
 // rare path. The zero value is not usable; use NewStats.
 type Stats struct {
+	// Protocol names the listener family in the statistics' protocol label,
+	// e.g. "graphite", "collectd", "influx".
 	Protocol string
 
 	Samples     atomic.Uint64 // samples written
@@ -27,7 +29,8 @@ func NewStats(protocol string) *Stats {
 }
 
 // Reject counts n items of kind what ("samples", "lines", "packets",
-// "connections") turned away for reason (a short snake_case word).
+// "connections") turned away for reason (a short snake_case word). It is
+// safe for concurrent use.
 func (s *Stats) Reject(what, reason string, n uint64) {
 	key := what + ":" + reason
 	s.mu.Lock()

@@ -1,0 +1,99 @@
+package graphite
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Defaults of Config, as DefaultConfig sets them.
+const (
+	// DefaultAddr is the Graphite plaintext port, served on TCP and UDP.
+	DefaultAddr = ":2003"
+	// DefaultSeparator joins repeated measurement, tag and field* parts of a
+	// template, as InfluxDB 1.x's graphite.separator (default ".") does.
+	DefaultSeparator = "."
+	// DefaultMaxLineBytes caps one line; a longer line is skipped up to its
+	// newline and counted as rejected with reason "too_long".
+	DefaultMaxLineBytes = 64 << 10
+	// DefaultIdleTimeout closes a TCP connection that sent nothing for this
+	// long. Senders such as collectd and Telegraf reconnect on their own.
+	DefaultIdleTimeout = 5 * time.Minute
+	// DefaultMaxConnections caps concurrent TCP connections.
+	DefaultMaxConnections = 1000
+	// DefaultBatchSize is how many points a connection gathers before it
+	// writes them to the store.
+	DefaultBatchSize = 10_000
+	// DefaultBatchTimeout is how long a point may wait in a connection's
+	// batch before the batch is written anyway.
+	DefaultBatchTimeout = time.Second
+)
+
+// Config is the Graphite listener's part of outpost's configuration (key
+// "graphite"). Its template keys follow InfluxDB 1.x's [[graphite]] section.
+type Config struct {
+	// Addr is the TCP and UDP listen address; "" disables the listener.
+	Addr string `koanf:"addr"`
+	// Templates are InfluxDB 1.x templates, each "[filter] template [k=v,...]".
+	// With none, a line's metric name is its path as sent.
+	Templates []string `koanf:"templates"`
+	// Separator joins repeated template parts; "" means DefaultSeparator.
+	Separator string `koanf:"separator"`
+	// Tags are "k=v" labels added to every series that has no such label yet.
+	Tags []string `koanf:"tags"`
+	// MaxLineBytes caps the length of one line, newline excluded.
+	MaxLineBytes int `koanf:"max_line_bytes"`
+	// IdleTimeout closes TCP connections that stay silent this long.
+	IdleTimeout time.Duration `koanf:"idle_timeout"`
+	// MaxConnections caps concurrent TCP connections; a connection over the
+	// cap is closed at once and counted with reason "too_many_connections".
+	MaxConnections int `koanf:"max_connections"`
+	// BatchSize is the number of points written to the store at once.
+	BatchSize int `koanf:"batch_size"`
+	// BatchTimeout bounds how long a received point waits to be written.
+	BatchTimeout time.Duration `koanf:"batch_timeout"`
+}
+
+// DefaultConfig returns the embedded defaults: Graphite on :2003, no
+// templates, separator ".".
+func DefaultConfig() Config {
+	return Config{
+		Addr:           DefaultAddr,
+		Separator:      DefaultSeparator,
+		MaxLineBytes:   DefaultMaxLineBytes,
+		IdleTimeout:    DefaultIdleTimeout,
+		MaxConnections: DefaultMaxConnections,
+		BatchSize:      DefaultBatchSize,
+		BatchTimeout:   DefaultBatchTimeout,
+	}
+}
+
+// Validate names the first key with a bad value, for example
+// "graphite.templates[2]: ...". Templates and tags are compiled to find
+// their errors, so a Config that validates builds a Listener.
+func (c Config) Validate() error {
+	switch {
+	case c.MaxLineBytes < 256 || c.MaxLineBytes > 64<<20:
+		return fmt.Errorf("graphite.max_line_bytes: %d is outside 256 to 64 MiB", c.MaxLineBytes)
+	case c.IdleTimeout < time.Second:
+		return fmt.Errorf("graphite.idle_timeout: %s is shorter than 1s", c.IdleTimeout)
+	case c.MaxConnections < 1:
+		return fmt.Errorf("graphite.max_connections: %d is below 1", c.MaxConnections)
+	case c.BatchSize < 1 || c.BatchSize > 1_000_000:
+		return fmt.Errorf("graphite.batch_size: %d is outside 1 to 1000000", c.BatchSize)
+	case c.BatchTimeout < time.Millisecond || c.BatchTimeout > time.Minute:
+		return fmt.Errorf("graphite.batch_timeout: %s is outside 1ms to 1m", c.BatchTimeout)
+	case strings.ContainsAny(c.Separator, " \t\r\n"):
+		return fmt.Errorf("graphite.separator: %q holds whitespace", c.Separator)
+	}
+	_, err := compileTemplates(c.Templates, c.Tags, c.separator())
+	return err
+}
+
+// separator returns the configured separator or the default one.
+func (c Config) separator() string {
+	if c.Separator == "" {
+		return DefaultSeparator
+	}
+	return c.Separator
+}

@@ -1,0 +1,138 @@
+// Package graphite serves Graphite's plaintext protocol on TCP and UDP
+// (graphite.addr, default ":2003") and maps each line to a series of
+// outpost's store, with InfluxDB 1.x templates when they are configured.
+//
+// # Lines
+//
+// A line is "path value [timestamp]", ended by "\n" or "\r\n". Fields are
+// separated, and may be surrounded, by runs of spaces and tabs, as carbon
+// and VictoriaMetrics accept them. Blank lines are ignored.
+//
+//   - path: anything without blanks, kept as sent (UTF-8 required). The
+//     tagged form "path;k=v;k2=v2" (Graphite 1.1) adds labels: the last
+//     value of a repeated name wins; a segment without "=" makes the line
+//     invalid (as in carbon); a tag with an empty name or value is skipped
+//     (as in VictoriaMetrics), and so is a tag named __name__.
+//   - value: a decimal or exponent number. "nan" (any case and sign, as
+//     collectd's write_graphite sends it) is not stored: carbon drops NaN
+//     too; the line is counted as a rejected sample with reason "nan".
+//     "inf", "-inf" and "infinity" are stored as ±Inf, as carbon and
+//     VictoriaMetrics store them (InfluxDB 1.x refuses them; a numeric
+//     store need not). Hexadecimal numbers and "_" separators are refused.
+//   - timestamp: seconds since the epoch, possibly fractional, stored in
+//     milliseconds. Missing, -1 (carbon's "now") or 0 (VictoriaMetrics'
+//     "now") mean the receive time, from Options.Now.
+//
+// A line that does not parse is counted (what "lines", reason "parse"); a
+// line longer than graphite.max_line_bytes is skipped up to its newline
+// and counted as "too_long"; the connection keeps serving the lines after
+// either. Errors are never logged one by one: at most one summary line per
+// minute tells what was rejected, with the first example.
+//
+// # Names and labels
+//
+// Templates see the path before any ";", so the tagged form and templates
+// combine. Without templates the metric name is the path as sent, the
+// VictoriaMetrics convention: "servers.web1.cpu.user 12.5" is the series
+// servers.web1.cpu.user{}. With graphite.templates, each entry is
+// "[filter] template [k=v,...]" as in InfluxDB 1.x:
+//
+//   - The filter selects paths by their leading elements; "*" matches any
+//     one element. The most specific matching filter wins: at the first
+//     element where two filters differ a literal beats "*", and a longer
+//     filter beats its own prefix. One entry may have no filter: the
+//     default template, for paths no filter matches. With none configured,
+//     the built-in default "measurement*" keeps the path as the name.
+//   - The template gives each path element a role, position by position:
+//     "measurement" appends the element to the measurement, "measurement*"
+//     appends it and every later one, "field" names the field (once),
+//     "field*" names it with every later element, an empty part drops the
+//     element, and any other word makes the element the value of a label
+//     of that name. Repeated measurement, field* and label parts are
+//     joined with graphite.separator (default ".", as in InfluxDB 1.x).
+//     Parts past the end of the path, and elements past the end of the
+//     template, are ignored.
+//   - The metric name is the measurement, or measurement_field when the
+//     template names a field; no "_value" suffix is invented. A template
+//     that yields no measurement for a path leaves the whole path as the
+//     measurement.
+//   - Labels, by rising precedence: graphite.tags, the entry's k=v tags,
+//     labels taken from the path (an empty element leaves the configured
+//     value), and the line's own ";k=v" tags. Labels never hold empty values.
+//
+// Templates, filters and tags are checked when the configuration is
+// validated; errors name the entry, e.g. "graphite.templates[2]: ...".
+// Using both measurement* and field*, or field twice, is such an error
+// (InfluxDB 1.x only fails when a line reaches it).
+//
+// Filters live in a tree keyed by path element, so matching costs a map
+// lookup per element whatever the number of templates. Where InfluxDB's
+// greedy walk of the same tree dead-ends (an exact branch without a
+// template below it) and falls back to the default template, outpost
+// backtracks to the most specific filter that does match; on every other
+// path both choose the same template. The 66 transcribed InfluxDB 1.x
+// cases of ../shared/conformance/ingest/graphite pass.
+//
+// # A worked example
+//
+// With
+//
+//	[graphite]
+//	separator = "_"
+//	tags = ["dc=fra"]
+//	templates = [
+//	  "servers.* .host.resource.measurement* region=eu",
+//	  "servers.*.disk .host..device.measurement.field",
+//	  "measurement.field",
+//	]
+//
+// the line "servers.web1.cpu.load.1m 0.5 1700000000" matches the filters
+// "servers.*" only, so the first template applies: "servers" is dropped,
+// host="web1", resource="cpu", and measurement* joins "load" and "1m" with
+// "_". The sample is load_1m{dc="fra",host="web1",region="eu",resource="cpu"}
+// = 0.5 at 1700000000000 ms. The line "servers.web1.disk.sda.used.bytes 9"
+// matches both filters; "servers.*.disk" is more specific (a literal third
+// element against none), so it becomes
+// used_bytes{dc="fra",device="sda",host="web1"} at the receive time. The
+// line "app.requests 3" matches no filter and takes the default template:
+// app_requests{dc="fra"}. POST /api/v1/graphite/explain answers these
+// steps for any path or line (Listener.Explain).
+//
+// # Listener
+//
+// New binds TCP and UDP (the same port, also when the port is 0); Run
+// serves until its context is cancelled. Each TCP connection has its own
+// goroutine, line buffer and batch; its points are written every
+// graphite.batch_size points or graphite.batch_timeout after the first one
+// waiting, and when the connection ends. A bounded path -> series cache,
+// shared by the connections, makes a known path cost one lookup and no
+// allocation. UDP datagrams are
+// each parsed whole, their last line with or without "\n", into one shared
+// batch. Connections over graphite.max_connections are closed at once,
+// silent ones after graphite.idle_timeout; a partial last line is parsed
+// when the sender closes cleanly and counted as "truncated" otherwise.
+// When the store is overloaded (tsdb.ErrOverloaded) a write is retried
+// with growing pauses, which also slows the sender down through TCP, then
+// dropped and counted; a *tsdb.PartialWriteError counts its dropped points
+// by the reason of its first error.
+//
+// # Statistics
+//
+// Everything is counted in a collectors.Stats with protocol "graphite":
+// samples written; rejected lines (parse, too_long, truncated), samples
+// (nan, overloaded, too_many_series, out_of_bounds, invalid, shutdown,
+// store_error) and connections (too_many_connections, idle_timeout); bytes
+// received; connections accepted (each UDP datagram counts as one).
+//
+// # Concurrency
+//
+// Parser is immutable and safe for concurrent use. Listener's Run may be
+// called once; it returns after closing the sockets and every connection,
+// writing the pending batches (bounded to 10 s), and waiting for every
+// goroutine it started. Explain is safe for concurrent use and works on a
+// disabled listener.
+//
+// # Imports
+//
+// outpost/tsdb, outpost/collectors and the standard library only.
+package graphite

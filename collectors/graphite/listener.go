@@ -1,0 +1,241 @@
+package graphite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"outpost/collectors"
+)
+
+// Options carries what a Listener needs besides its Config.
+type Options struct {
+	// Logger receives the listener's logs; nil discards them.
+	Logger *slog.Logger
+	// Stats receives the ingest counts; nil makes a private one, see Stats.
+	Stats *collectors.Stats
+	// Now is the clock that stamps lines sent without a timestamp; nil
+	// means time.Now.
+	Now func() time.Time
+}
+
+// Listener serves Graphite plaintext on TCP and UDP and writes what it
+// parses to a collectors.Writer in batches. New binds the sockets; Run
+// serves them until its context is cancelled. Explain works with or without
+// sockets, so it also serves a disabled listener (Config.Addr "").
+type Listener struct {
+	cfg    Config
+	w      collectors.Writer
+	parser *Parser
+	cache  *seriesCache // path -> series, shared by the connections
+	log    *slog.Logger
+	stats  *collectors.Stats
+	now    func() time.Time
+
+	tcp       net.Listener   // nil when disabled
+	udp       net.PacketConn // nil when disabled
+	closeOnce sync.Once
+	running   atomic.Bool
+	active    atomic.Int64 // open TCP connections, against cfg.MaxConnections
+
+	mu      sync.Mutex            // guards conns and closing
+	conns   map[net.Conn]struct{} // open TCP connections, closed at shutdown
+	closing bool                  // set at shutdown: accepted connections are closed at once
+
+	wg           sync.WaitGroup         // every goroutine Run starts
+	example      atomic.Pointer[string] // first rejected input since the last summary
+	summaryEvery time.Duration          // period of the summary log line
+}
+
+// New compiles cfg's templates and binds cfg.Addr on TCP and UDP. With
+// port 0, TCP picks a free port and UDP binds the same one (retried a few
+// times if the UDP port is taken). With cfg.Addr "", nothing is bound.
+// A Listener that was bound but never Run must be Closed.
+func New(cfg Config, w collectors.Writer, opts Options) (*Listener, error) {
+	if cfg.Separator == "" {
+		cfg.Separator = DefaultSeparator
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	p, err := NewParser(cfg)
+	if err != nil {
+		return nil, err
+	}
+	l := &Listener{cfg: cfg, w: w, parser: p, cache: newSeriesCache(defaultCacheSize), log: opts.Logger, stats: opts.Stats, now: opts.Now,
+		conns: make(map[net.Conn]struct{}), summaryEvery: summaryEvery}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
+	if l.stats == nil {
+		l.stats = collectors.NewStats("graphite")
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	if cfg.Addr == "" {
+		return l, nil
+	}
+	if l.tcp, l.udp, err = listen(cfg.Addr); err != nil {
+		return nil, err
+	}
+	l.log = l.log.With("component", "graphite", "addr", l.tcp.Addr().String())
+	return l, nil
+}
+
+// listen binds addr on TCP and UDP, on the same port when the port is 0.
+func listen(addr string) (net.Listener, net.PacketConn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("graphite.addr: %q: %w", addr, err)
+	}
+	tries := 1
+	if port == "0" || port == "" {
+		tries = 10
+	}
+	for i := 0; ; i++ {
+		tl, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("listen graphite tcp %q: %w", addr, err)
+		}
+		p := strconv.Itoa(tl.Addr().(*net.TCPAddr).Port)
+		pc, err := net.ListenPacket("udp", net.JoinHostPort(host, p))
+		if err == nil {
+			return tl, pc, nil
+		}
+		tl.Close()
+		if i+1 >= tries {
+			return nil, nil, fmt.Errorf("listen graphite udp %q: %w", net.JoinHostPort(host, p), err)
+		}
+	}
+}
+
+// Addr returns the bound TCP address, or nil when the listener is disabled.
+func (l *Listener) Addr() net.Addr {
+	if l.tcp == nil {
+		return nil
+	}
+	return l.tcp.Addr()
+}
+
+// UDPAddr returns the bound UDP address, or nil when the listener is disabled.
+func (l *Listener) UDPAddr() net.Addr {
+	if l.udp == nil {
+		return nil
+	}
+	return l.udp.LocalAddr()
+}
+
+// Stats returns the counters the listener updates.
+func (l *Listener) Stats() *collectors.Stats { return l.stats }
+
+// Close releases the sockets of a Listener whose Run was never called. It
+// is safe to call more than once, and after Run has returned.
+func (l *Listener) Close() error {
+	var err error
+	l.closeOnce.Do(func() {
+		if l.tcp != nil {
+			err = errors.Join(l.tcp.Close(), l.udp.Close())
+		}
+	})
+	return err
+}
+
+// Run serves TCP connections and UDP datagrams until ctx is cancelled. It
+// then closes the sockets and every connection, writes the points still
+// batched, and returns nil once every goroutine it started has ended. A
+// disabled listener just waits for ctx. Run may be called once.
+func (l *Listener) Run(ctx context.Context) error {
+	if !l.running.CompareAndSwap(false, true) {
+		return errors.New("graphite listener: Run called twice")
+	}
+	if l.tcp == nil {
+		<-ctx.Done()
+		return nil
+	}
+	l.wg.Go(func() { l.acceptLoop(ctx) })
+	l.wg.Go(func() { l.serveUDP(ctx) })
+	l.wg.Go(func() { l.summaryLoop(ctx) })
+	<-ctx.Done()
+	l.Close()
+	l.mu.Lock()
+	l.closing = true
+	for c := range l.conns {
+		c.Close()
+	}
+	l.mu.Unlock()
+	l.wg.Wait()
+	return nil
+}
+
+// acceptLoop accepts TCP connections until the listener is closed. Errors
+// other than the close itself (such as running out of file descriptors)
+// are retried with a growing pause, as net/http does.
+func (l *Listener) acceptLoop(ctx context.Context) {
+	var pause time.Duration
+	for {
+		c, err := l.tcp.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+			l.noteError("accept", err)
+			if !sleep(ctx, pause) {
+				return
+			}
+			continue
+		}
+		pause = 0
+		if l.active.Load() >= int64(l.cfg.MaxConnections) {
+			c.Close()
+			l.stats.Reject("connections", "too_many_connections", 1)
+			continue
+		}
+		l.mu.Lock()
+		if l.closing {
+			l.mu.Unlock()
+			c.Close()
+			return
+		}
+		l.conns[c] = struct{}{}
+		l.active.Add(1)
+		l.mu.Unlock()
+		l.stats.Connections.Add(1)
+		l.wg.Go(func() {
+			defer l.forget(c)
+			l.serveConn(ctx, c)
+		})
+	}
+}
+
+// forget closes c and drops it from the open connections.
+func (l *Listener) forget(c net.Conn) {
+	c.Close()
+	l.mu.Lock()
+	delete(l.conns, c)
+	l.mu.Unlock()
+	l.active.Add(-1)
+}
+
+// sleep waits d or until ctx is done, and reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// isEOF reports whether err is a clean end of stream.
+func isEOF(err error) bool { return errors.Is(err, io.EOF) }
