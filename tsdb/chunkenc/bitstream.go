@@ -82,21 +82,29 @@ func (w *bitWriter) writePrefixed(p, u uint64, n uint) {
 	w.writeBits(u, n)
 }
 
-// writeHeadDoD appends a timestamp delta-of-delta with the fixed buckets of
-// the head format: '0' (zero), '10'+8, '110'+16, '1110'+24 bits two's
-// complement, or '1111'+64 bits.
-func (w *bitWriter) writeHeadDoD(d int64) {
+// headDoD returns the code of a timestamp delta-of-delta in the fixed
+// buckets of the head format: '0' (zero), '10'+8, '110'+16, '1110'+24 bits
+// two's complement, or '1111'+64 bits. For the last it returns the 4-bit
+// prefix only and wide; the 64 bits of d follow it.
+func headDoD(d int64) (code uint64, n uint, wide bool) {
 	switch {
 	case d == 0:
-		w.writeBits(0, 1)
+		return 0, 1, false
 	case -1<<7 <= d && d < 1<<7:
-		w.writeBits(0b10<<8|uint64(d)&(1<<8-1), 10)
+		return 0b10<<8 | uint64(d)&(1<<8-1), 10, false
 	case -1<<15 <= d && d < 1<<15:
-		w.writeBits(0b110<<16|uint64(d)&(1<<16-1), 19)
+		return 0b110<<16 | uint64(d)&(1<<16-1), 19, false
 	case -1<<23 <= d && d < 1<<23:
-		w.writeBits(0b1110<<24|uint64(d)&(1<<24-1), 28)
-	default:
-		w.writeBits(0b1111, 4)
+		return 0b1110<<24 | uint64(d)&(1<<24-1), 28, false
+	}
+	return 0b1111, 4, true
+}
+
+// writeHeadDoD appends the head format's code of timestamp delta-of-delta d.
+func (w *bitWriter) writeHeadDoD(d int64) {
+	code, n, wide := headDoD(d)
+	w.writeBits(code, n)
+	if wide {
 		w.writeBits(uint64(d), 64)
 	}
 }

@@ -174,7 +174,7 @@ func writeXOR(dst []byte, vs []float64) []byte {
 	e := xorEnc{prev: math.Float64bits(vs[0]), leading: noWindow}
 	w.writeBits(e.prev, 64)
 	for _, v := range vs[1:] {
-		e.write(&w, math.Float64bits(v))
+		e.write(&w, math.Float64bits(v), 0, 0)
 	}
 	return w.b
 }

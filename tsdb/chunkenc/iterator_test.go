@@ -5,16 +5,19 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
-// sampleChunks returns a chunk of every encoding, head form included, with
-// the samples it holds.
-func sampleChunks(t testing.TB) map[string]struct {
+// testChunk is an encoded chunk and the samples it holds.
+type testChunk struct {
 	b  []byte
 	ts []int64
 	vs []float64
-} {
+}
+
+// sampleChunks returns a chunk of every encoding, head form included.
+func sampleChunks(t testing.TB) map[string]testChunk {
 	t.Helper()
 	r := rand.New(rand.NewPCG(13, 14))
 	reg := regularTimes(200, epochStart, 10_000)
@@ -34,29 +37,20 @@ func sampleChunks(t testing.TB) map[string]struct {
 		{"dod/int-delta", jit, gauge2(r, 200)},
 		{"const/int-dod", reg, linear},
 	}
-	out := map[string]struct {
-		b  []byte
-		ts []int64
-		vs []float64
-	}{}
+	out := map[string]testChunk{}
 	for _, s := range shapes {
 		b, err := Encode(nil, s.ts, s.vs)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[s.name] = struct {
-			b  []byte
-			ts []int64
-			vs []float64
-		}{b, s.ts, s.vs}
+		if got := formatName(b[0]); !strings.HasPrefix(got, s.name+"/") {
+			t.Fatalf("%s samples encoded as %s", s.name, got)
+		}
+		out[s.name] = testChunk{b, s.ts, s.vs}
 	}
 	head := appendAll(t, jit, randomWalk(r, 200))
 	hts, hvs := decodeAll(t, head.Bytes())
-	out["head"] = struct {
-		b  []byte
-		ts []int64
-		vs []float64
-	}{head.Bytes(), hts, hvs}
+	out["head"] = testChunk{head.Bytes(), hts, hvs}
 	return out
 }
 

@@ -62,10 +62,17 @@ func (c *XOR) Append(t int64, v float64) error {
 		c.w.writeBits(vb, 64)
 		c.x.prev = vb
 	} else {
+		// The timestamp's code goes out with the value's in one write
+		// when it can: most samples take one or two writes.
 		d := t - c.t
-		c.w.writeHeadDoD(d - c.tDelta)
+		code, n, wide := headDoD(d - c.tDelta)
+		if wide {
+			c.w.writeBits(code, n)
+			c.w.writeBits(uint64(d-c.tDelta), 64)
+			code, n = 0, 0
+		}
 		c.tDelta = d
-		c.x.write(&c.w, vb)
+		c.x.write(&c.w, vb, code, n)
 	}
 	c.t = t
 	c.n++
@@ -120,26 +127,35 @@ type xorEnc struct {
 	trailing uint8  // trailing zeros of the current window
 }
 
-// write appends value bits v: '0' if v repeats the previous value; '10' and
-// the XOR's bits inside the current window if they fit in it; else '11',
-// 5 bits of leading zeros, 6 bits of significant-bit count (0 means 64) and
-// the significant bits, which become the new window.
-func (e *xorEnc) write(w *bitWriter, v uint64) {
+// write appends the pn-bit prefix p (pn <= 28) and the code of value bits
+// v: '0' if v repeats the previous value; '10' and the XOR's bits inside
+// the current window if they fit in it; else '11', 5 bits of leading zeros,
+// 6 bits of significant-bit count (0 means 64) and the significant bits,
+// which become the new window.
+func (e *xorEnc) write(w *bitWriter, v, p uint64, pn uint) {
 	x := v ^ e.prev
 	e.prev = v
 	if x == 0 {
-		w.writeBits(0, 1)
+		w.writeBits(p<<1, pn+1)
 		return
 	}
 	lead, trail := xorWindow(x)
+	var ctrl uint64
+	var cn uint
 	if e.leading != noWindow && lead >= e.leading && trail >= e.trailing {
-		w.writePrefixed(0b10, x>>e.trailing, uint(64-e.leading-e.trailing))
+		ctrl, cn = p<<2|0b10, pn+2
+	} else {
+		e.leading, e.trailing = lead, trail
+		sig := 64 - lead - trail
+		ctrl, cn = p<<13|0b11<<11|uint64(lead)<<6|uint64(sig&63), pn+13
+	}
+	sig := uint(64 - e.leading - e.trailing)
+	if cn+sig <= 64 {
+		w.writeBits(ctrl<<sig|x>>e.trailing, cn+sig)
 		return
 	}
-	e.leading, e.trailing = lead, trail
-	sig := 64 - lead - trail
-	w.writeBits(0b11<<11|uint64(lead)<<6|uint64(sig&63), 13)
-	w.writeBits(x>>trail, uint(sig))
+	w.writeBits(ctrl, cn)
+	w.writeBits(x>>e.trailing, sig)
 }
 
 // size returns how many bits write would append for v, updating e as write
