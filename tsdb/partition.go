@@ -118,10 +118,21 @@ func parseDayFileName(name string) (int64, bool) {
 	return t.UnixMilli(), true
 }
 
+// partitionPageSize is the bbolt page size of day files. Chunks are a few
+// KiB, so with 4 KiB pages most leaf pages would hold one chunk and waste
+// up to half of themselves; 64 KiB pages hold dozens, and the append-only
+// writes fill them (FillPercent 1.0).
+const partitionPageSize = 64 << 10
+
+// partitionAllocSize is how much a day file grows at a time (bbolt's
+// default, 16 MiB, would leave that much unused at the end of each file).
+const partitionAllocSize = 1 << 20
+
 var boltOptions = bolt.Options{
 	Timeout:        5 * time.Second,
 	NoFreelistSync: true,
 	FreelistType:   bolt.FreelistMapType,
+	PageSize:       partitionPageSize,
 }
 
 func openPartition(path string, day int64, readOnly bool) (*partition, error) {
@@ -131,6 +142,7 @@ func openPartition(path string, day int64, readOnly bool) (*partition, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open partition %q: %w", path, err)
 	}
+	db.AllocSize = partitionAllocSize
 	return &partition{day: day, path: path, db: db, readOnly: readOnly}, nil
 }
 
