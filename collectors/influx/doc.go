@@ -1,0 +1,123 @@
+// Package influx is outpost's InfluxDB write API: POST /write (1.x),
+// POST /api/v2/write (2.x), /ping, /health and the few /query statements
+// Telegraf sends. It turns line protocol into samples and hands them to the
+// store through collectors.Writer.
+//
+// # Types
+//
+// Handler serves the endpoints; main mounts its methods (Write, WriteV2,
+// Ping, Health, Query) in the route table. Parser maps one body to
+// []tsdb.Point batch by batch; Parse does a whole body at once. Config holds
+// the "influx." keys (influx.max_line_bytes); the body limit comes from
+// http.max_body_bytes through Options.MaxBodyBytes.
+//
+// # Name mapping
+//
+// As VictoriaMetrics maps line protocol, so queries and dashboards move
+// between the two unchanged:
+//
+//	m,tag=v f1=1,f2=2 ts      ->  m_f1{tag="v"} 1 ts, m_f2{tag="v"} 2 ts
+//
+// In detail:
+//
+//   - The metric name is measurement + "_" + field key, with escapes
+//     resolved and nothing else changed (UTF-8, spaces and commas are kept).
+//   - Tags become labels as given, sorted. Duplicate tag keys reject the
+//     line, as InfluxDB does. A tag called __name__ is dropped (it would
+//     otherwise replace the metric name); the line is kept.
+//   - The db query parameter (v1) or bucket (v2) becomes label db unless the
+//     line has a db tag, which wins. No db parameter: no db label, and the
+//     write succeeds (InfluxDB answers 400 "database is required"; here db is
+//     only a label, so there is nothing to require).
+//   - Float, integer (i) and unsigned (u) values become float64 (integers
+//     above 2^53 round to the nearest float64). Booleans become 1 and 0.
+//   - A string field that strconv.ParseFloat accepts ("12.5", "-3", "1e3",
+//     "NaN") becomes that number; one spelled as a line-protocol boolean
+//     (t T true True TRUE f F false False FALSE) becomes 1 or 0. Any other
+//     string becomes the series m_f_info{tags..., value="<string>"} = 1, so
+//     state such as healthy="False" or state="degraded" stays queryable and
+//     alertable. The value label replaces a tag called value; an empty string
+//     gives no value label. Beware changing strings (Telegraf's system
+//     uptime_format): every distinct string is a new series.
+//   - Timestamps are read in the precision parameter's unit (v1: n, ns, u,
+//     us, µs, ms, s, m, h; v2: ns, us, ms, s; default ns) and stored in
+//     milliseconds, rounded down (-1 ns is -1 ms, not 0). A timestamp that
+//     does not fit int64 nanoseconds rejects its line. A line without one
+//     gets the receive time (Options.Now), rounded down to the unit.
+//   - Duplicate fields in a line give two samples of one series at one
+//     time; the store keeps the last.
+//
+// Syntax is the line-protocol v2 decoder's (lineprotocol.Decoder): a line
+// it rejects is a bad line. Field values are parsed here instead (exactly as
+// strconv.ParseFloat and ParseInt, but faster; see number.go).
+//
+// # Responses
+//
+// Every response carries X-Influxdb-Version: 1.8.10 and X-Influxdb-Build:
+// OSS (and X-Outpost-Version when Options.Version is set); JSON bodies have
+// Content-Type: application/json. v1 errors are {"error":"..."} with the
+// same text in X-Influxdb-Error; v2 errors are {"code":"...","message":"..."}.
+//
+//	situation                          v1 /write               v2 /api/v2/write
+//	every line written                 204                     204
+//	empty body (or only blank lines)   204 (as InfluxDB 1.x)   400 invalid "writing requires points"
+//	some lines bad, others written     400 "partial write:     422 unprocessable entity
+//	  (or the store dropped samples)     <first> dropped=N"      "partial write: <first> dropped=N"
+//	every line bad, nothing written    400 "<first error>"     400 invalid "<first error>"
+//	bad precision parameter            400                     400 invalid
+//	invalid gzip body                  400                     400 invalid
+//	Content-Encoding not gzip/identity 415                     415
+//	body over MaxBodyBytes (before or  413                     413 "request too large"
+//	  after gzip decompression)
+//	store overloaded (ErrOverloaded)   503 + Retry-After: 1    503 unavailable + Retry-After: 1
+//	any other store error              500 "internal error"    500 "internal error"
+//
+// <first> is the first bad line's *ParseError, "unable to parse '<line>'
+// (line L, column C): <why>", L counting lines of the body from 1; or, when
+// every line parsed, the store's reason for the first dropped sample. N is
+// the number of bad lines plus the samples the store dropped. Telegraf drops
+// a batch on 4xx and retries it on 5xx, so overload is never a 4xx. When a
+// store error stops a request, the batches written before it stay written;
+// the client's retry writes them again, which changes nothing (same series,
+// same millisecond: last write wins).
+//
+// GET|HEAD /ping answers 204 (200 {"version":"1.8.10"} with verbose=true);
+// GET /health answers 200 with InfluxDB 2.x's JSON. /query (GET or POST,
+// parameter q, statements split at ';') answers CREATE DATABASE and CREATE
+// RETENTION POLICY with {"results":[{"statement_id":0}]}, SHOW DATABASES with
+// the databases seen (written to, or created; at most 10,000), and any other
+// statement with a result error pointing to the Prometheus API; as in
+// InfluxDB, the status stays 200 and later statements are "not executed".
+// A missing q is 400.
+//
+// # Limits and memory
+//
+// The body is read with a hard limit on the wire and after decompression,
+// so a gzip bomb costs at most MaxBodyBytes and gets 413. Lines longer than
+// MaxLineBytes are rejected (counted as too_long) and the rest is written.
+// Points go to the Writer in batches of about Options.BatchPoints (10,000);
+// all batches finish before the answer. Per sample, parsing allocates
+// nothing: labels are copied into a per-request arena and their strings are
+// cut from one strings.Builder per batch; tag sets and metric names repeated
+// within a body are reused. Nothing is cached between requests.
+//
+// # Counts
+//
+// Options.Stats (protocol "influx") counts samples written, body bytes
+// (after decompression), and rejections: lines:parse, lines:too_long,
+// samples:<reason> for samples the store dropped (out_of_bounds,
+// too_many_series, invalid_series, rejected), requests:overloaded,
+// requests:too_large and requests:bad_body. Bad lines are never logged one
+// by one; store failures are logged at most once per 10 s.
+//
+// # Concurrency
+//
+// Handler is safe for concurrent use; its pools (body buffers, gzip readers,
+// parsers) and the SHOW DATABASES set are its only shared state. A Parser is
+// for one goroutine. The package keeps no package-level mutable state.
+//
+// # Imports
+//
+// outpost/tsdb, outpost/collectors and github.com/influxdata/line-protocol/v2
+// only.
+package influx

@@ -1,0 +1,342 @@
+package influx
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
+
+	"outpost/tsdb"
+)
+
+// ParseOptions tell a Parser how to map one request body.
+type ParseOptions struct {
+	// DB is the value of label "db" for lines without a db tag: the db (v1)
+	// or bucket (v2) query parameter. Empty adds no label.
+	DB string
+	// Precision is the unit of the timestamps; 0 means Nanosecond.
+	Precision Precision
+	// Now is the receive time, used for lines without a timestamp; the zero
+	// Time means time.Now().
+	Now time.Time
+	// MaxLineBytes rejects longer lines (counted apart as too long); 0 means
+	// no limit.
+	MaxLineBytes int
+}
+
+// Parser maps the lines of one body to points, batch by batch, so that a
+// large body never needs all its points in memory at once. A Parser is not
+// safe for concurrent use; the handler pools them.
+//
+// Memory: the label arrays of the points of one batch are slices of one
+// reused arena, and their strings are substrings of one strings.Builder per
+// batch, so a point costs no allocation of its own. Within one body, tag
+// sets and metric names seen before are reused rather than copied again
+// (see tagset.go); nothing is kept from one body to the next.
+type Parser struct {
+	dec  *lineprotocol.Decoder
+	body []byte
+	opts ParseOptions
+	recv int64 // receive time in ms, for lines without a timestamp
+
+	pts       []tsdb.Point
+	labels    []tsdb.Label    // arena of the current batch's label arrays; reused
+	sb        strings.Builder // arena of the current batch's strings; new per batch
+	arenaHint int             // bytes the last batch's string arena took
+
+	// Caches for the current body.
+	sets     []tagSet         // tag sets seen, by raw tag section (setIndex)
+	setIndex map[string]int32 // raw tag section -> index in sets
+	setArena []tsdb.Label     // backing store of the sets' templates
+	names    map[string]string
+	slots    []nameSlot // names by field position, for lines of measurement meas
+
+	// Scratch for the line being parsed.
+	meas    []byte       // measurement (unescaped); kept to the next line for slots
+	cur     tagSet       // the line's label template
+	tagBuf  []byte       // the line's escaped tag keys and values, unescaped
+	tagRefs []tagRef     // the line's tags: key, value, key, value...
+	tags    []tsdb.Label // tags, sorted (uncached path)
+	tpl     []tsdb.Label // template (uncached path)
+	nameBuf []byte
+	fields  []field
+	off     int // a byte offset inside the line, -1 if not known yet
+
+	done     bool
+	parseBad int // lines rejected by the parser
+	longBad  int // lines rejected for their length
+	first    *ParseError
+	long     *ParseError // first too-long line
+}
+
+// field is one parsed field of the line being parsed.
+type field struct {
+	name string  // metric name, in the batch's string arena
+	str  string  // for _info series: the string value
+	v    float64 // sample value
+	info bool    // the field becomes name{...,value=str} = 1
+}
+
+// lineError is an error found by the Parser rather than the decoder. Its
+// line comes from off, the offset in the body of the offending token, or
+// from Parser.off when off is -1 (then the column is unknown).
+type lineError struct {
+	msg string
+	off int
+}
+
+func (e *lineError) Error() string { return e.msg }
+
+// NewParser returns a Parser over body. The Parser reads body while it is
+// used; body must not change meanwhile. Body is never modified.
+func NewParser(body []byte, opts ParseOptions) *Parser {
+	p := &Parser{}
+	p.Reset(body, opts)
+	return p
+}
+
+// Reset makes p parse a new body, keeping its buffers.
+func (p *Parser) Reset(body []byte, opts ParseOptions) {
+	if opts.Precision <= 0 {
+		opts.Precision = Nanosecond
+	}
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	p.opts = opts
+	p.recv = receiveMillis(opts.Now, opts.Precision)
+	p.done, p.parseBad, p.longBad, p.first, p.long = false, 0, 0, nil, nil
+	p.resetCaches()
+	p.body = body
+	if opts.MaxLineBytes > 0 {
+		p.body = p.blankLongLines(body)
+	}
+	p.dec = lineprotocol.NewDecoderWithBytes(p.body)
+}
+
+// Parse maps a whole body at once. It returns the points of every good line
+// and, when some lines were bad, the first *ParseError.
+func Parse(body []byte, opts ParseOptions) ([]tsdb.Point, error) {
+	p := NewParser(body, opts)
+	pts := p.Next(math.MaxInt)
+	return pts, p.Err()
+}
+
+// Next returns the points of the next lines, at least max of them unless
+// the body ends first (a line is never split, so a batch may exceed max by
+// the fields of one line). It returns nil when the body is consumed. The
+// returned points and their Labels are valid until the next call of Next or
+// Reset; their strings stay valid for good.
+func (p *Parser) Next(max int) []tsdb.Point {
+	p.pts, p.labels = p.pts[:0], p.labels[:0]
+	if p.sb.Len() > 0 {
+		p.arenaHint = p.sb.Len()
+	}
+	p.sb = strings.Builder{} // the last batch's strings may still be in use
+	hint := p.arenaHint
+	if hint == 0 {
+		hint = min(len(p.body), 64<<10)
+	}
+	p.sb.Grow(hint + hint/8 + 256)
+	for !p.done && len(p.pts) < max {
+		if !p.dec.Next() {
+			p.done = true
+			break
+		}
+		npts, nlabels := len(p.pts), len(p.labels)
+		if err := p.line(); err != nil {
+			p.pts, p.labels = p.pts[:npts], p.labels[:nlabels]
+			p.reject(err)
+		}
+	}
+	if len(p.pts) == 0 {
+		return nil
+	}
+	return p.pts
+}
+
+// Err returns the first error of the body so far (a *ParseError), or nil.
+func (p *Parser) Err() error {
+	if pe := p.firstError(); pe != nil {
+		return pe
+	}
+	return nil
+}
+
+// firstError returns the earliest of the first parse error and the first
+// too-long line.
+func (p *Parser) firstError() *ParseError {
+	switch {
+	case p.first == nil:
+		return p.long
+	case p.long == nil || p.first.Line <= p.long.Line:
+		return p.first
+	}
+	return p.long
+}
+
+// release drops every reference to the last body and its strings, so that a
+// pooled Parser does not keep them alive.
+func (p *Parser) release() {
+	clear(p.labels[:cap(p.labels)])
+	clear(p.pts[:cap(p.pts)])
+	clear(p.tags[:cap(p.tags)])
+	clear(p.tpl[:cap(p.tpl)])
+	clear(p.fields[:cap(p.fields)])
+	p.pts, p.labels, p.tags, p.tpl, p.fields = p.pts[:0], p.labels[:0], p.tags[:0], p.tpl[:0], p.fields[:0]
+	p.resetCaches()
+	p.dec, p.body, p.sb, p.first, p.long, p.cur = nil, nil, strings.Builder{}, nil, nil, tagSet{}
+	p.opts.DB = ""
+}
+
+// Rejected returns how many lines were rejected so far: for bad syntax or
+// mapping (parse) and for their length (tooLong).
+func (p *Parser) Rejected() (parse, tooLong int) {
+	return p.parseBad, p.longBad
+}
+
+// line parses one line and appends its points.
+func (p *Parser) line() error {
+	m, err := p.dec.Measurement()
+	if err != nil {
+		return err
+	}
+	p.off = -1
+	p.note(m)
+	if string(m) != string(p.meas) {
+		p.slots = p.slots[:0] // the name slots belong to the last measurement
+	}
+	p.meas = append(p.meas[:0], m...)
+	if err := p.readTags(); err != nil {
+		return err
+	}
+	p.fields = p.fields[:0]
+	for {
+		key, kind, val, err := p.dec.NextFieldBytes()
+		if err != nil {
+			return err
+		}
+		if key == nil {
+			break
+		}
+		if err := p.addField(key, kind, val); err != nil {
+			return err
+		}
+	}
+	tb, err := p.dec.TimeBytes()
+	if err != nil {
+		return err
+	}
+	t := p.recv
+	if tb != nil {
+		p.note(tb)
+		raw, msg := parseTimestamp(tb)
+		if msg == "" {
+			var ok bool
+			if t, ok = toMillis(raw, p.opts.Precision); !ok {
+				msg = "timestamp " + string(tb) + " out of range for precision"
+			}
+		}
+		if msg != "" {
+			return &lineError{msg, p.offset(tb)}
+		}
+	}
+	p.emit(t)
+	return nil
+}
+
+// reject counts a bad line and keeps the first error with its position.
+func (p *Parser) reject(err error) {
+	p.parseBad++
+	if p.first != nil {
+		return
+	}
+	pe := &ParseError{Msg: err.Error()}
+	var de *lineprotocol.DecodeError
+	if errors.As(err, &de) {
+		pe.Line, pe.Col, pe.Msg = int(de.Line), de.Column, de.Err.Error()
+		pe.Text = quoteLine(lineN(p.body, pe.Line))
+	} else if le := (*lineError)(nil); errors.As(err, &le) && (le.off >= 0 || p.off >= 0) {
+		off := p.off
+		if le.off >= 0 {
+			off = le.off
+		}
+		start := bytes.LastIndexByte(p.body[:off], '\n') + 1
+		pe.Line = bytes.Count(p.body[:start], []byte{'\n'}) + 1
+		pe.Text = quoteLine(lineN(p.body[start:], 1))
+		if le.off >= 0 {
+			pe.Col = off - start + 1
+		}
+	}
+	p.first = pe
+}
+
+// note remembers where in the body the current line is, from a slice the
+// decoder returned; the offset gives our own errors a line number.
+func (p *Parser) note(b []byte) {
+	if p.off < 0 {
+		p.off = p.offset(b)
+	}
+}
+
+// offset returns where b starts in the body, or -1. Only slices that point
+// into the body itself (tokens without escapes) tell.
+func (p *Parser) offset(b []byte) int {
+	if len(b) == 0 {
+		return -1
+	}
+	i := cap(p.body) - cap(b)
+	if i >= 0 && i < len(p.body) && &p.body[i] == &b[0] {
+		return i
+	}
+	return -1
+}
+
+// lineN returns line n (1-based) of body, without its '\n'.
+func lineN(body []byte, n int) []byte {
+	for ; n > 1; n-- {
+		i := bytes.IndexByte(body, '\n')
+		if i < 0 {
+			return nil
+		}
+		body = body[i+1:]
+	}
+	if i := bytes.IndexByte(body, '\n'); i >= 0 {
+		body = body[:i]
+	}
+	return body
+}
+
+// blankLongLines returns body with every line longer than MaxLineBytes
+// replaced by spaces (the decoder skips blank lines), recording them. The
+// body is copied first, and only when such a line exists.
+func (p *Parser) blankLongLines(body []byte) []byte {
+	limit, copied := p.opts.MaxLineBytes, false
+	for start, n := 0, 1; start < len(body); n++ {
+		end := bytes.IndexByte(body[start:], '\n')
+		if end < 0 {
+			end = len(body)
+		} else {
+			end += start
+		}
+		if end-start > limit {
+			if !copied {
+				body, copied = bytes.Clone(body), true
+			}
+			p.longBad++
+			if p.long == nil {
+				p.long = &ParseError{Line: n, Col: limit + 1, Text: quoteLine(body[start:end]),
+					Msg: "line too long (" + strconv.Itoa(end-start) + " bytes, the limit is " + strconv.Itoa(limit) + ")"}
+			}
+			for i := start; i < end; i++ {
+				body[i] = ' '
+			}
+		}
+		start = end + 1
+	}
+	return body
+}

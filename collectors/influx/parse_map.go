@@ -1,0 +1,153 @@
+package influx
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
+
+	"outpost/tsdb"
+)
+
+// labelDB and labelValue are the label names the mapping adds.
+const (
+	labelDB    = "db"
+	labelValue = "value"
+)
+
+// str copies b into the batch's string arena and returns it as a string. The
+// arena only ever grows, so the string stays valid and unchanged.
+func (p *Parser) str(b []byte) string {
+	start := p.sb.Len()
+	p.sb.Write(b)
+	return p.sb.String()[start:]
+}
+
+// addField converts one field value to a sample (see doc.go for the rules).
+// Values are parsed here, not by the decoder, for speed (see number.go);
+// the errors are the decoder's.
+func (p *Parser) addField(key []byte, kind lineprotocol.ValueKind, val []byte) error {
+	f := field{}
+	var err error
+	switch kind {
+	case lineprotocol.Float:
+		f.v, err = parseFloat(val)
+	case lineprotocol.Int:
+		var x int64
+		x, err = strconv.ParseInt(string(val), 10, 64)
+		err = valueError(err, errInvalidInt)
+		f.v = float64(x)
+	case lineprotocol.Uint:
+		var x uint64
+		x, err = strconv.ParseUint(string(val), 10, 64)
+		err = valueError(err, errInvalidUint)
+		f.v = float64(x)
+	case lineprotocol.Bool:
+		var ok bool
+		if f.v, ok = boolValue(val); !ok {
+			err = errInvalidBool
+		}
+	case lineprotocol.String: // the decoder has checked it is valid UTF-8
+		if x, ok := stringNumber(val); ok {
+			f.v = x
+		} else {
+			f.v, f.info, f.str = 1, true, p.str(val)
+		}
+	default:
+		err = errInvalidFloat
+	}
+	if err != nil {
+		return &lineError{"cannot parse value for field key " + strconv.Quote(string(key)) + ": " + err.Error(), p.offset(val)}
+	}
+	f.name = p.metricName(len(p.fields), key, f.info)
+	p.fields = append(p.fields, f)
+	return nil
+}
+
+// valueError maps a strconv error to the decoder's wording.
+func valueError(err, syntax error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, strconv.ErrRange):
+		return errValueOutOfRange
+	}
+	return syntax
+}
+
+// boolValue reads a boolean as line protocol spells it.
+func boolValue(b []byte) (float64, bool) {
+	switch string(b) {
+	case "t", "T", "true", "True", "TRUE":
+		return 1, true
+	case "f", "F", "false", "False", "FALSE":
+		return 0, true
+	}
+	return 0, false
+}
+
+// stringNumber reports the value of a string field that spells a number
+// (strconv.ParseFloat) or a boolean as line protocol spells it.
+func stringNumber(b []byte) (float64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	if x, ok := boolValue(b); ok {
+		return x, true
+	}
+	switch c := b[0]; {
+	case c >= '0' && c <= '9', c == '-', c == '+', c == '.', c == 'i', c == 'I', c == 'n', c == 'N':
+	default:
+		return 0, false // cannot be a number: spare ParseFloat's error allocation
+	}
+	x, err := strconv.ParseFloat(string(b), 64)
+	return x, err == nil
+}
+
+// emit appends one point per field of the line, all at time t. Each point's
+// labels are a copy of the template in the arena; the slice's capacity is
+// cut so that appending to one point's labels cannot reach the next.
+func (p *Parser) emit(t int64) {
+	tpl, namePos := p.cur.tpl, p.cur.namePos
+	for i := range p.fields {
+		f := &p.fields[i]
+		start := len(p.labels)
+		if f.info {
+			p.appendInfoLabels(f)
+		} else {
+			p.labels = append(p.labels, tpl...)
+			p.labels[start+namePos].Value = f.name
+		}
+		end := len(p.labels)
+		p.pts = append(p.pts, tsdb.Point{Labels: p.labels[start:end:end], T: t, V: f.v})
+	}
+}
+
+// appendInfoLabels appends the labels of a string field's _info series:
+// the template, the name, and label value = the string. The string replaces
+// a tag called value; an empty string gives no value label at all (an empty
+// label value means no label in Prometheus).
+func (p *Parser) appendInfoLabels(f *field) {
+	placed := f.str == ""
+	for i, l := range p.cur.tpl {
+		if i == p.cur.namePos {
+			l.Value = f.name
+		}
+		if l.Name == labelValue {
+			if !placed {
+				l.Value = f.str
+				p.labels = append(p.labels, l)
+			}
+			placed = true
+			continue
+		}
+		if !placed && l.Name > labelValue {
+			p.labels = append(p.labels, tsdb.Label{Name: labelValue, Value: f.str})
+			placed = true
+		}
+		p.labels = append(p.labels, l)
+	}
+	if !placed {
+		p.labels = append(p.labels, tsdb.Label{Name: labelValue, Value: f.str})
+	}
+}
