@@ -70,13 +70,14 @@ type server struct {
 	done chan error
 }
 
-// startServer starts outpost with a YAML config of extra lines on top of
-// the loopback address and data dir, and waits for /ping.
+// startServer starts outpost with a YAML config of extra top-level
+// sections on top of the loopback address and data dir (epochs flush as
+// soon as they are idle), and waits for /ping.
 func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	t.Helper()
 	port := freePort(t)
 	cfg := filepath.Join(t.TempDir(), "outpost.yml")
-	yml := fmt.Sprintf("storage:\n  path: %s\nhttp:\n  addr: 127.0.0.1:%d\ngraphite:\n  addr: \"\"\ncollectd:\n  addr: \"\"\nhost:\n  enabled: false\n%s",
+	yml := fmt.Sprintf("storage:\n  path: %s\n  epoch_grace: 0s\nhttp:\n  addr: 127.0.0.1:%d\ngraphite:\n  addr: \"\"\ncollectd:\n  addr: \"\"\nhost:\n  enabled: false\n%s",
 		dataDir, port, strings.Join(extra, "\n"))
 	if err := os.WriteFile(cfg, []byte(yml), 0o644); err != nil {
 		t.Fatal(err)
@@ -224,7 +225,7 @@ func TestDurability_Kill9(t *testing.T) {
 		if round%5 == 4 {
 			plantExpiredDayFile(t, dataDir)
 		}
-		srv := startServer(t, dataDir, "storage:\n  epoch_grace: 0s")
+		srv := startServer(t, dataDir)
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
 		for w := range 4 {

@@ -1,0 +1,129 @@
+# outpost: build, run and check. `make help` lists the targets.
+
+SHELL       := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+GO      ?= go
+BIN     ?= outpost
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+# go test's -timeout applies to each package's test binary.
+TEST_TIMEOUT ?= 15m
+FUZZTIME     ?= 30s
+BENCH_COUNT  ?= 6
+
+# Debian packages that tests run against when they are installed (tests that
+# need a missing one skip with the reason). Later work appends to this list.
+#   collectd-core     collectd, the daemon (and its types.db) that sends real packets
+#   collectd-utils    collectdctl and friends
+#   victoria-metrics  the reference for names, export format and benchmarks
+#   prometheus        promtool, to check rule files and query results
+DEB_PACKAGES := collectd-core collectd-utils victoria-metrics prometheus
+
+.PHONY: build run test deps lint fmt vet imports bench fuzz clean help
+
+build: ## build ./outpost with the version from git
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+run: build ## build, then start ./outpost with its embedded defaults
+	./$(BIN)
+
+test: deps lint ## deps, lint, then every test with the race detector
+	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+# deps installs the missing DEB_PACKAGES when run as root where apt-get
+# exists; otherwise it lists them and goes on. Under CI=true a failed
+# install fails the build, so CI never skips tests silently.
+deps: ## install the Debian packages tests use, or say which are missing
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "deps: installing$$missing"; \
+	  if apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; then \
+	    exit 0; \
+	  fi; \
+	  echo "deps: apt-get failed for$$missing"; \
+	  if [ -n "$${CI:-}" ]; then exit 1; fi; \
+	else \
+	  echo "deps: not installed:$$missing (tests that need them skip; run 'make deps' as root to install)"; \
+	fi
+
+lint: fmt vet imports ## gofmt, go vet and the import rules
+
+fmt: ## fail when a file is not gofmt'ed
+	@out=$$(gofmt -l .); \
+	if [ -n "$$out" ]; then echo "gofmt -l: these files need gofmt -w:"; echo "$$out"; exit 1; fi
+
+vet: ## go vet every package
+	$(GO) vet ./...
+
+# The import rules of ../shared/STYLE.md, checked on every package's
+# transitive dependencies (go list's .Deps, as go list -deps prints them):
+#   tsdb             nothing of ours outside tsdb/
+#   collectors       tsdb
+#   collectors/X     tsdb, collectors and X's own subpackages, never another collector
+#   query            tsdb
+#   alerting         query, tsdb
+#   ui               query, alerting, tsdb; never collectors
+#   main (outpost)   anything
+# and on direct imports: metricsql only in query, line-protocol only in
+# collectors/influx, go-echarts only in ui, koanf and mapstructure only in main.
+# A new top-level package fails the check until it gets a rule here.
+define IMPORT_RULES
+function under(d, p) { return d == p || index(d, p "/") == 1 }
+function allowed(p, d,   a) {
+  if (under(p, "outpost/tsdb"))     return under(d, "outpost/tsdb")
+  if (p == "outpost/collectors")    return under(d, "outpost/tsdb")
+  if (under(p, "outpost/collectors")) {
+    split(p, a, "/")
+    return under(d, "outpost/tsdb") || d == "outpost/collectors" || under(d, "outpost/collectors/" a[3])
+  }
+  if (under(p, "outpost/query"))    return under(d, "outpost/tsdb") || under(d, "outpost/query")
+  if (under(p, "outpost/alerting")) return under(d, "outpost/tsdb") || under(d, "outpost/query") || under(d, "outpost/alerting")
+  if (under(p, "outpost/ui"))       return under(d, "outpost/tsdb") || under(d, "outpost/query") || under(d, "outpost/alerting") || under(d, "outpost/ui")
+  return p == "outpost"
+}
+function lib(p, d) {
+  if (under(d, "github.com/VictoriaMetrics/metricsql"))   return under(p, "outpost/query")
+  if (under(d, "github.com/influxdata/line-protocol/v2")) return under(p, "outpost/collectors/influx")
+  if (under(d, "github.com/go-echarts/go-echarts/v2"))    return under(p, "outpost/ui")
+  if (d ~ /^github\.com\/knadh\/koanf\// || under(d, "github.com/go-viper/mapstructure/v2")) return p == "outpost"
+  return 1
+}
+{
+  direct = 0
+  for (i = 2; i <= NF; i++) {
+    if ($$i == "|") { direct = 1; continue }
+    if (!direct && under($$i, "outpost") && $$i != $$1 && !allowed($$1, $$i)) { print "imports: " $$1 " depends on " $$i; bad = 1 }
+    if (direct && !lib($$1, $$i)) { print "imports: " $$1 " imports " $$i; bad = 1 }
+  }
+}
+END { if (bad) print "imports: see the dependency rule in ../shared/STYLE.md"; exit bad }
+endef
+export IMPORT_RULES
+
+imports: ## check the import direction (tsdb <- collectors, query <- alerting <- ui <- main)
+	@$(GO) list -f '{{.ImportPath}} {{join .Deps " "}} | {{join .Imports " "}}' ./... | awk "$$IMPORT_RULES"
+
+bench: ## run every benchmark BENCH_COUNT times into bench.txt (benchstat bench.txt)
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) -timeout 60m ./... | tee bench.txt
+
+fuzz: ## run every Fuzz target for FUZZTIME each
+	@for pkg in $$($(GO) list ./...); do \
+	  list=$$($(GO) test -list '^Fuzz' "$$pkg"); \
+	  for target in $$(grep '^Fuzz' <<<"$$list" || true); do \
+	    echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+	  done; \
+	done
+
+clean: ## remove the binary and bench.txt (never the data directory)
+	rm -f $(BIN) bench.txt
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'

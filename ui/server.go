@@ -1,0 +1,297 @@
+package ui
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	stdlog "log"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ServerConfig is the HTTP server's part of outpost's configuration (key
+// "http").
+type ServerConfig struct {
+	// Addr is the TCP address to listen on, e.g. ":8086" or "127.0.0.1:0".
+	Addr string `koanf:"addr"`
+	// MaxBodyBytes caps a request body as received (before gunzip); reading
+	// past it fails with *http.MaxBytesError, which handlers answer with 413.
+	MaxBodyBytes int64 `koanf:"max_body_bytes"`
+	// TLSCert and TLSKey are PEM files; set both to serve HTTPS.
+	TLSCert string `koanf:"tls_cert"`
+	TLSKey  string `koanf:"tls_key"`
+	// ReadHeaderTimeout bounds reading a request's headers.
+	ReadHeaderTimeout time.Duration `koanf:"read_header_timeout"`
+	// ReadTimeout bounds reading a whole request, body included.
+	ReadTimeout time.Duration `koanf:"read_timeout"`
+	// WriteTimeout bounds a request from the end of its headers to the end of
+	// the response; it must outlast the slowest query.
+	WriteTimeout time.Duration `koanf:"write_timeout"`
+	// IdleTimeout is how long a keep-alive connection may wait for its next
+	// request.
+	IdleTimeout time.Duration `koanf:"idle_timeout"`
+	// ShutdownTimeout is how long in-flight requests may run on after
+	// shutdown begins before their connections are closed.
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+}
+
+// DefaultServerConfig returns the embedded defaults.
+func DefaultServerConfig() ServerConfig {
+	return ServerConfig{
+		Addr:              ":8086",
+		MaxBodyBytes:      64 << 20,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ShutdownTimeout:   15 * time.Second,
+	}
+}
+
+// Validate names the first key with a bad value.
+func (c ServerConfig) Validate() error {
+	_, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("http.addr: %q is not host:port", c.Addr)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("http.addr: %q has no port number from 0 to 65535", c.Addr)
+	}
+	switch {
+	case c.MaxBodyBytes < 1:
+		return fmt.Errorf("http.max_body_bytes: %d is below 1", c.MaxBodyBytes)
+	case c.TLSCert != "" && c.TLSKey == "":
+		return fmt.Errorf("http.tls_key: required when http.tls_cert is set")
+	case c.TLSKey != "" && c.TLSCert == "":
+		return fmt.Errorf("http.tls_cert: required when http.tls_key is set")
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"http.read_header_timeout", c.ReadHeaderTimeout},
+		{"http.read_timeout", c.ReadTimeout},
+		{"http.write_timeout", c.WriteTimeout},
+		{"http.idle_timeout", c.IdleTimeout},
+		{"http.shutdown_timeout", c.ShutdownTimeout},
+	} {
+		if d.v <= 0 {
+			return fmt.Errorf("%s: %s is not positive", d.key, d.v)
+		}
+	}
+	return nil
+}
+
+// ServerOptions carries what the server needs besides its configuration.
+type ServerOptions struct {
+	// Logger receives the server's logs; nil discards them.
+	Logger *slog.Logger
+	// InfluxVersion, when set, is sent as X-Influxdb-Version on refusals of
+	// InfluxDB routes, as the InfluxDB handlers send it on every answer.
+	InfluxVersion string
+}
+
+// Route is one mounted route, as Routes lists them.
+type Route struct {
+	Pattern string       // an http.ServeMux pattern, e.g. "POST /write"
+	Role    Role         // what a request needs
+	Flavour ErrorFlavour // how a refusal is shaped
+}
+
+// Server is outpost's HTTP server: one mux, the authentication in front of
+// each route, and the listener's lifecycle.
+type Server struct {
+	cfg  ServerConfig
+	log  *slog.Logger
+	opts ServerOptions
+	auth *authenticator
+	mux  *http.ServeMux
+	srv  *http.Server
+	wg   sync.WaitGroup // the serving goroutine started by Run
+
+	mu     sync.Mutex // guards routes, ln and ran
+	routes []Route
+	ln     net.Listener
+	ran    bool
+}
+
+// NewServer returns a server with no routes. With TLS configured it loads
+// the certificate and key now, so a bad file fails at startup.
+func NewServer(cfg ServerConfig, auth AuthConfig, opts ServerOptions) (*Server, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg:  cfg,
+		log:  log,
+		opts: opts,
+		auth: newAuthenticator(auth),
+		mux:  http.NewServeMux(),
+	}
+	s.srv = &http.Server{
+		Handler:           s.mux,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          stdlog.New(serverErrorLog{log}, "", 0),
+	}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("load http.tls_cert %q and http.tls_key %q: %w", cfg.TLSCert, cfg.TLSKey, err)
+		}
+		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	return s, nil
+}
+
+// Mount routes pattern (an http.ServeMux pattern such as "POST /write") to
+// h, for requests that pass authentication for role. A refusal is answered
+// in flavour. Mount every route before Run; a bad or conflicting pattern is
+// a programming error and panics, as http.ServeMux.Handle does.
+func (s *Server) Mount(pattern string, role Role, flavour ErrorFlavour, h http.Handler) {
+	if role != RolePublic && !role.tokenRole() {
+		panic(fmt.Sprintf("ui: mount %q: unknown role %q", pattern, role))
+	}
+	_ = flavour.String() // panics on an unknown flavour
+	s.mux.Handle(pattern, s.guard(role, flavour, h))
+	s.mu.Lock()
+	s.routes = append(s.routes, Route{Pattern: pattern, Role: role, Flavour: flavour})
+	s.mu.Unlock()
+}
+
+// guard wraps h with the authentication check and the body size cap.
+func (s *Server) guard(role Role, flavour ErrorFlavour, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := s.auth.check(r, role); d.status != 0 {
+			// Never the token: only what was refused, to whom, and why.
+			s.log.Debug("request refused", "remote", r.RemoteAddr, "method", r.Method,
+				"path", r.URL.Path, "status", d.status, "reason", d.reason)
+			writeDenial(w, flavour, d, s.opts.InfluxVersion)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// Routes returns the mounted routes in the order they were mounted.
+func (s *Server) Routes() []Route {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.routes)
+}
+
+// Handler returns the server's mux with every mounted route, for tests that
+// serve it themselves.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Listen binds ServerConfig.Addr, so that a port in use fails before
+// anything else starts and Addr knows the port ":0" picked. Run calls it
+// when it has not been called; calling it twice is a no-op.
+func (s *Server) Listen() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on http.addr %q: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr returns the address the server listens on, or nil before Listen.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Run serves until ctx is cancelled, then shuts down: it stops accepting,
+// waits up to ShutdownTimeout for in-flight requests, closes the connections
+// still open after that, and returns once the serving goroutine has ended.
+// It returns nil after a shutdown and the error when serving fails.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.Listen(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.ran {
+		s.mu.Unlock()
+		return errors.New("ui: Server.Run called twice")
+	}
+	s.ran = true
+	ln := s.ln
+	s.mu.Unlock()
+
+	// Requests outlive ctx's cancellation, so that in-flight writes finish
+	// during shutdown; base is cancelled when the grace period is over.
+	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBase()
+	s.srv.BaseContext = func(net.Listener) context.Context { return base }
+
+	useTLS := s.srv.TLSConfig != nil // read before ServeTLS, which changes it
+	errc := make(chan error, 1)
+	s.wg.Go(func() {
+		var err error
+		if useTLS {
+			err = s.srv.ServeTLS(ln, "", "")
+		} else {
+			err = s.srv.Serve(ln)
+		}
+		errc <- err
+	})
+	s.log.Info("http server listening", "addr", ln.Addr().String(), "tls", useTLS)
+
+	var err error
+	select {
+	case err = <-errc:
+		s.wg.Wait()
+		return fmt.Errorf("serve http on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := s.srv.Shutdown(sctx); err != nil {
+		s.log.Warn("http requests still running at the end of the shutdown timeout were cut off",
+			"timeout", s.cfg.ShutdownTimeout.String())
+		cancelBase()
+		_ = s.srv.Close() // its error is the listener's, already closed by Shutdown
+	}
+	s.wg.Wait()
+	if err = <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve http on %s: %w", ln.Addr(), err)
+	}
+	return nil
+}
+
+// serverErrorLog carries http.Server's own messages into the logger: a
+// handler's panic at error level, the per-connection noise (TLS handshakes
+// from scanners, clients going away) at debug level.
+type serverErrorLog struct{ log *slog.Logger }
+
+func (l serverErrorLog) Write(p []byte) (int, error) {
+	msg := strings.TrimSpace(string(p))
+	if strings.Contains(msg, "panic") {
+		l.log.Error("http handler panicked", "err", msg)
+	} else {
+		l.log.Debug("http server", "err", msg)
+	}
+	return len(p), nil
+}
