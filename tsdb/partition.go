@@ -394,4 +394,3 @@ func listDayFiles(dir string) ([]int64, error) {
 }
 
 func dayPath(dir string, day int64) string { return filepath.Join(dir, dayFileName(day)) }
-

@@ -19,9 +19,9 @@ type partitions struct {
 	now    func() time.Time
 	logger *slog.Logger
 
-	mu       sync.Mutex // guards days and covered
-	days     map[int64]*partition
-	covered  map[int64]int // epoch start -> WAL segment up to which its samples are flushed
+	mu      sync.Mutex // guards days and covered
+	days    map[int64]*partition
+	covered map[int64]int // epoch start -> WAL segment up to which its samples are flushed
 }
 
 // readOnlyAge is how old a day must be for its file to be opened
