@@ -70,15 +70,32 @@ type server struct {
 	done chan error
 }
 
-// startServer starts outpost with a YAML config of extra top-level
-// sections on top of the loopback address and data dir (epochs flush as
-// soon as they are idle), and waits for /ping.
-func startServer(t *testing.T, dataDir string, extra ...string) *server {
+// serverConfig is what a test changes in outpost's YAML config; the rest is
+// fixed: loopback HTTP on a free port, data in the given dir, epochs
+// flushed as soon as they are idle, the host collector off.
+type serverConfig struct {
+	Storage  string // extra lines under storage:, indented two spaces
+	Graphite string // graphite.addr ("" = off)
+	Collectd string // lines under collectd:, default addr: ""
+	Extra    string // further top-level sections
+}
+
+// startServer starts outpost with the default test config and waits for /ping.
+func startServer(t *testing.T, dataDir string) *server {
+	t.Helper()
+	return startServerWith(t, dataDir, serverConfig{})
+}
+
+// startServerWith starts outpost with c and waits for /ping.
+func startServerWith(t *testing.T, dataDir string, c serverConfig) *server {
 	t.Helper()
 	port := freePort(t)
+	if c.Collectd == "" {
+		c.Collectd = "  addr: \"\""
+	}
 	cfg := filepath.Join(t.TempDir(), "outpost.yml")
-	yml := fmt.Sprintf("storage:\n  path: %s\n  epoch_grace: 0s\nhttp:\n  addr: 127.0.0.1:%d\ngraphite:\n  addr: \"\"\ncollectd:\n  addr: \"\"\nhost:\n  enabled: false\n%s",
-		dataDir, port, strings.Join(extra, "\n"))
+	yml := fmt.Sprintf("storage:\n  path: %s\n  epoch_grace: 0s\n%s\nhttp:\n  addr: 127.0.0.1:%d\ngraphite:\n  addr: %q\ncollectd:\n%s\nhost:\n  enabled: false\n%s\n",
+		dataDir, c.Storage, port, c.Graphite, c.Collectd, c.Extra)
 	if err := os.WriteFile(cfg, []byte(yml), 0o644); err != nil {
 		t.Fatal(err)
 	}
