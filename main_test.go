@@ -75,6 +75,7 @@ type server struct {
 // flushed as soon as they are idle, the host collector off.
 type serverConfig struct {
 	Storage  string // extra lines under storage:, indented two spaces
+	HTTP     string // extra lines under http:, indented two spaces
 	Graphite string // graphite.addr ("" = off)
 	Collectd string // lines under collectd:, default addr: ""
 	Extra    string // further top-level sections
@@ -94,8 +95,8 @@ func startServerWith(t *testing.T, dataDir string, c serverConfig) *server {
 		c.Collectd = "  addr: \"\""
 	}
 	cfg := filepath.Join(t.TempDir(), "outpost.yml")
-	yml := fmt.Sprintf("storage:\n  path: %s\n  epoch_grace: 0s\n%s\nhttp:\n  addr: 127.0.0.1:%d\ngraphite:\n  addr: %q\ncollectd:\n%s\nhost:\n  enabled: false\n%s\n",
-		dataDir, c.Storage, port, c.Graphite, c.Collectd, c.Extra)
+	yml := fmt.Sprintf("storage:\n  path: %s\n  epoch_grace: 0s\n%s\nhttp:\n  addr: 127.0.0.1:%d\n%s\ngraphite:\n  addr: %q\ncollectd:\n%s\nhost:\n  enabled: false\n%s\n",
+		dataDir, c.Storage, port, c.HTTP, c.Graphite, c.Collectd, c.Extra)
 	if err := os.WriteFile(cfg, []byte(yml), 0o644); err != nil {
 		t.Fatal(err)
 	}
