@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -324,4 +325,68 @@ func TestDB_Listing_BoundedByTime(t *testing.T) {
 	if err != nil || len(series) != 1 || series[0].Get("old") != "x" {
 		t.Fatalf("series: %v %v", series, err)
 	}
+}
+
+// TestDB_Write_ShuffledCompacts writes one series' hour in random order, in
+// small batches as concurrent senders deliver it, with some timestamps
+// rewritten, and reads it back sorted with the last writes winning, before
+// and after the late samples are merged into the chunk and flushed.
+func TestDB_Write_ShuffledCompacts(t *testing.T) {
+	clock := newTestClock(t0.Add(2 * time.Hour))
+	db := openTestDB(t, testConfig(t.TempDir()), clock)
+	defer db.Close()
+	ctx := context.Background()
+	const n = 3600
+	want := make([]Sample, n)
+	order := make([]int, 0, n+n/10)
+	for i := range n {
+		want[i] = Sample{t0.UnixMilli() + int64(i)*1000, float64(i)}
+		order = append(order, i)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	// Every tenth timestamp is written again later with a new value.
+	for i := 0; i < n; i += 10 {
+		order = append(order, -i-1)
+	}
+	for k := 0; k < len(order); k += 50 {
+		var pts []Point
+		for _, i := range order[k:min(k+50, len(order))] {
+			v := float64(i)
+			if i < 0 {
+				i = -i - 1
+				v = float64(i) + 0.5
+				want[i].V = v
+			}
+			pts = append(pts, pt(want[i].T, v, "__name__", "shuffled"))
+		}
+		if err := db.Write(ctx, pts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := db.head.lookup(1)
+	s.mu.Lock()
+	late := len(s.chunks[0].ooo)
+	s.mu.Unlock()
+	if late >= n/4 {
+		t.Errorf("%d late samples buffered: not compacted", late)
+	}
+	for _, stage := range []string{"head", "flushed"} {
+		got := readAll(t, db, MinTime, MaxTime, eq("__name__", "shuffled"))["shuffled{}"]
+		if !sameSamples(got, want) {
+			t.Fatalf("%s: got %d samples, want %d (first diff at %d)", stage, len(got), len(want), firstDiff(got, want))
+		}
+		if err := db.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func firstDiff(a, b []Sample) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }

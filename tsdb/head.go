@@ -77,12 +77,37 @@ func (s *memSeries) append(t int64, v float64) (created *memChunk, grew int) {
 		grew = c.xor.Size() - before
 	} else {
 		c.ooo = append(c.ooo, Sample{t, v})
-		grew = 16
+		grew = sampleSize
+		if len(c.ooo) >= max(oooCompactMin, c.xor.Len()/4) {
+			grew += c.compact()
+		}
 	}
 	if t >= s.lastT {
 		s.lastT, s.lastV = t, v
 	}
 	return created, grew
+}
+
+// sampleSize is the memory of one buffered late sample.
+const sampleSize = 16
+
+// oooCompactMin is the least number of late samples a chunk buffers before
+// it merges them into its Gorilla chunk. Concurrent writers deliver many
+// samples a little out of order; merging once the buffer holds a quarter
+// of the chunk keeps them compressed at an amortised O(1) cost per sample.
+const oooCompactMin = 32
+
+// compact re-encodes the chunk with its late samples merged in and returns
+// the change in bytes held.
+func (c *memChunk) compact() int {
+	before := c.xor.Size() + len(c.ooo)*sampleSize
+	ts, vs := c.samples(nil, nil)
+	x := chunkenc.NewXOR()
+	for i := range ts {
+		_ = x.Append(ts[i], vs[i]) // sorted and unique: cannot fail
+	}
+	c.xor, c.ooo = x, nil
+	return c.xor.Size() - before
 }
 
 // detach removes and returns the chunk of epoch start, or nil.
