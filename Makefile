@@ -122,6 +122,17 @@ fuzz: ## run every Fuzz target for FUZZTIME each
 	  done; \
 	done
 
+# PromQL conformance (query/cmd/conformance): runs the test scripts of
+# PROMQL_TESTDATA against the query engine over a real store, prints one line
+# per case and "N passed, M failed, K skipped", and fails when fewer than
+# CONFORMANCE_FLOOR cases pass (487 passed when the floor was set).
+PROMQL_TESTDATA   ?= ../shared/conformance/promql
+CONFORMANCE_FLOOR ?= 480
+
+.PHONY: conformance
+conformance: ## run the PromQL conformance scripts; fail below CONFORMANCE_FLOOR passes
+	$(GO) run ./query/cmd/conformance -dir $(PROMQL_TESTDATA) -floor $(CONFORMANCE_FLOOR)
+
 clean: ## remove the binary and bench.txt (never the data directory)
 	rm -f $(BIN) bench.txt
 

@@ -1,0 +1,299 @@
+package query
+
+import (
+	"math"
+	"slices"
+
+	"outpost/tsdb"
+)
+
+// rollupArgs is what a rollup function sees at one step: the samples of
+// the window (tEnd-window, tEnd], and the samples around it.
+type rollupArgs struct {
+	values     []float64 // window samples, oldest first
+	timestamps []int64
+	prevValue  float64 // last sample before the window if close enough, else NaN
+	prevT      int64   // its time; tStart-maxPrev when there is none
+	realPrev   float64 // last sample before the window at any distance, else NaN
+	realNext   float64 // first sample after the window, else NaN
+	currT      int64   // the step's time (after offset)
+	window     int64   // the window length in ms
+	idx        int     // the step's index, for per-step parameters
+}
+
+// rollupFunc computes one value from one window; NaN means no value.
+type rollupFunc func(a *rollupArgs) float64
+
+// rollupOutput is one result series of a rollup: most have one; rollup()
+// and quantiles_over_time() have several, told apart by a label.
+type rollupOutput struct {
+	label, value string // added label, none when label is ""
+	f            rollupFunc
+}
+
+// rollupRunner applies one rollup to series, one at a time. It is
+// read-only once built, so workers share it.
+type rollupRunner struct {
+	spec      *rollupSpec
+	outs      []rollupOutput
+	grid      []int64 // step times, shifted by the offset
+	window    int64   // explicit window, 0 when implicit
+	step      int64
+	lookback  int64 // LookbackDelta in ms, 0 for none
+	isDefault bool
+	keepName  bool
+}
+
+// outputLabels returns the labels of output o for an input series.
+func (rr *rollupRunner) outputLabels(ls tsdb.Labels, o rollupOutput) tsdb.Labels {
+	if !rr.keepName {
+		ls = dropName(ls)
+	}
+	if o.label != "" {
+		ls = setLabel(ls, o.label, o.value)
+	}
+	return ls
+}
+
+// run computes every output at every step for the series read from it,
+// writing dst[k][i]. It returns the number of samples it read. Windows are
+// found by moving forward: samples before a window are dropped, gaps are
+// skipped with SeekTo, and no sample is read twice.
+func (rr *rollupRunner) run(it sampleIter, dst [][]float64, c *cursor) (int, error) {
+	c.reset(it, rr.spec.removeResets, rr.spec.keepStale)
+	c.fillN(21)
+	maxPrev := maxPrevInterval(scrapeInterval(c.ts, rr.step))
+	if rr.lookback > 0 && maxPrev > rr.lookback {
+		maxPrev = rr.lookback
+	}
+	window := rr.window
+	if window <= 0 {
+		window = rr.step
+		if rr.spec.adjustWindow && window < maxPrev {
+			window = maxPrev
+		}
+		if rr.isDefault && rr.lookback > 0 && window > rr.lookback {
+			window = rr.lookback
+		}
+	}
+	canSeek := !rr.spec.removeResets && !rr.spec.noSeek
+	a := rollupArgs{window: window}
+	for i, tEnd := range rr.grid {
+		tStart := tEnd - window
+		c.dropThrough(tStart)
+		if canSeek && c.head == len(c.ts) && !c.done && c.lastT < tStart-maxPrev {
+			c.seek(tStart - maxPrev + 1)
+		}
+		c.fillPast(tEnd)
+		c.dropThrough(tStart)
+		// fillPast stopped at the first sample after tEnd, so only that one
+		// (or the few read ahead by fillN) lie beyond the window.
+		j := len(c.ts)
+		for j > c.head && c.ts[j-1] > tEnd {
+			j--
+		}
+		a.values, a.timestamps = c.vs[c.head:j], c.ts[c.head:j]
+		a.prevValue, a.prevT = nan, tStart-maxPrev
+		if c.hasPrev && c.head < len(c.ts) && c.prevT > tStart-maxPrev {
+			a.prevValue, a.prevT = c.prevV, c.prevT
+		}
+		a.realPrev, a.realNext = nan, nan
+		if c.hasPrev {
+			a.realPrev = c.prevV
+		}
+		if j < len(c.ts) {
+			a.realNext = c.vs[j]
+		}
+		a.currT, a.idx = tEnd, i
+		for k, o := range rr.outs {
+			dst[k][i] = o.f(&a)
+		}
+	}
+	return c.scanned, c.it.Err()
+}
+
+// cursor buffers the samples of one series between the current window's
+// start and one sample past its end.
+type cursor struct {
+	it           sampleIter
+	tit          *tsdb.Iterator // it, when it is a store iterator (saves dynamic calls)
+	ts           []int64
+	vs           []float64
+	head         int // ts[head:] are live
+	done         bool
+	pending      bool // it.At() holds a sample not yet buffered (after SeekTo)
+	lastT        int64
+	hasPrev      bool
+	prevT        int64
+	prevV        float64
+	scanned      int
+	removeResets bool
+	keepStale    bool
+	// counter-reset removal state
+	started          bool
+	lastRaw, lastOut float64
+	correction       float64
+}
+
+// reset prepares c for another series, keeping its buffers.
+func (c *cursor) reset(it sampleIter, removeResets, keepStale bool) {
+	*c = cursor{it: it, ts: c.ts[:0], vs: c.vs[:0], removeResets: removeResets, keepStale: keepStale}
+	c.tit, _ = it.(*tsdb.Iterator)
+}
+
+// readOne buffers the next usable sample; NaNs are skipped (MetricsQL
+// ignores them), staleness markers too unless the rollup wants them.
+func (c *cursor) readOne() bool {
+	for {
+		var t int64
+		var v float64
+		switch {
+		case c.pending:
+			c.pending = false
+			t, v = c.it.At()
+		case c.tit != nil:
+			if !c.tit.Next() {
+				c.done = true
+				return false
+			}
+			t, v = c.tit.At()
+		default:
+			if !c.it.Next() {
+				c.done = true
+				return false
+			}
+			t, v = c.it.At()
+		}
+		c.lastT = t
+		if isNaN(v) && (c.removeResets || !c.keepStale || !isStaleNaN(v)) {
+			continue
+		}
+		c.scanned++
+		if c.removeResets {
+			v = c.correct(v)
+		}
+		if c.head > 1024 && c.head > len(c.ts)/2 {
+			n := copy(c.ts, c.ts[c.head:])
+			copy(c.vs, c.vs[c.head:])
+			c.ts, c.vs, c.head = c.ts[:n], c.vs[:n], 0
+		}
+		c.ts = append(c.ts, t)
+		c.vs = append(c.vs, v)
+		return true
+	}
+}
+
+// correct removes counter resets as MetricsQL does: a drop of more than
+// an eighth of the previous value is a reset (the counter restarted from
+// zero), a smaller one is jitter and is evened out.
+func (c *cursor) correct(v float64) float64 {
+	if !c.started {
+		c.started = true
+		c.lastRaw, c.lastOut = v, v
+		return v
+	}
+	if d := v - c.lastRaw; d < 0 {
+		if -d*8 < c.lastRaw {
+			c.correction += c.lastRaw - v
+		} else {
+			c.correction += c.lastRaw
+		}
+	}
+	c.lastRaw = v
+	out := v + c.correction
+	if out < c.lastOut {
+		out = c.lastOut
+	}
+	c.lastOut = out
+	return out
+}
+
+// fillN buffers up to n samples.
+func (c *cursor) fillN(n int) {
+	for len(c.ts) < n && !c.done {
+		c.readOne()
+	}
+}
+
+// fillPast buffers samples until one lies after t or the series ends.
+func (c *cursor) fillPast(t int64) {
+	for !c.done && (c.head == len(c.ts) || c.ts[len(c.ts)-1] <= t) {
+		c.readOne()
+	}
+}
+
+// dropThrough drops buffered samples at or before t, remembering the last.
+func (c *cursor) dropThrough(t int64) {
+	for c.head < len(c.ts) && c.ts[c.head] <= t {
+		c.hasPrev, c.prevT, c.prevV = true, c.ts[c.head], c.vs[c.head]
+		c.head++
+	}
+}
+
+// seek skips to the first sample at or after t.
+func (c *cursor) seek(t int64) {
+	if c.it.SeekTo(t) {
+		c.pending = true
+	} else {
+		c.done = true
+	}
+}
+
+// scrapeInterval estimates a series' sample interval as MetricsQL does:
+// the 0.6 quantile of its first 20 intervals; def when there are fewer
+// than two samples.
+func scrapeInterval(ts []int64, def int64) int64 {
+	if len(ts) < 2 {
+		return def
+	}
+	n := min(len(ts)-1, 20)
+	iv := make([]float64, n)
+	for i := range n {
+		iv[i] = float64(ts[i+1] - ts[i])
+	}
+	slices.Sort(iv)
+	si := int64(quantileSorted(0.6, iv))
+	if si <= 0 {
+		return def
+	}
+	return si
+}
+
+// maxPrevInterval is how far before a window the previous sample may lie:
+// the scrape interval plus a margin that shrinks as the interval grows,
+// so jitter does not open gaps.
+func maxPrevInterval(si int64) int64 {
+	switch {
+	case si <= 2000:
+		return si + 4*si
+	case si <= 4000:
+		return si + 2*si
+	case si <= 8000:
+		return si + si
+	case si <= 16000:
+		return si + si/2
+	case si <= 32000:
+		return si + si/4
+	}
+	return si + si/8
+}
+
+// quantileSorted returns the phi-quantile of sorted values by linear
+// interpolation between closest ranks (Prometheus' and MetricsQL's rule).
+func quantileSorted(phi float64, vs []float64) float64 {
+	if len(vs) == 0 || isNaN(phi) {
+		return nan
+	}
+	if phi < 0 {
+		return math.Inf(-1)
+	}
+	if phi > 1 {
+		return math.Inf(1)
+	}
+	n := float64(len(vs))
+	rank := phi * (n - 1)
+	lo := math.Max(0, math.Floor(rank))
+	hi := math.Min(n-1, lo+1)
+	w := rank - math.Floor(rank)
+	return vs[int(lo)]*(1-w) + vs[int(hi)]*w
+}
