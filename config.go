@@ -2,10 +2,13 @@ package main
 
 import (
 	"fmt"
+	"time"
 
+	"outpost/collectors"
 	"outpost/collectors/collectd"
 	"outpost/collectors/graphite"
 	"outpost/collectors/influx"
+	"outpost/query"
 	"outpost/tsdb"
 	"outpost/ui"
 )
@@ -24,7 +27,8 @@ type config struct {
 	Graphite graphite.Config `koanf:"graphite"`
 	Collectd collectd.Config `koanf:"collectd"`
 	Host     hostConfig      `koanf:"host"`
-	// The query and alerting sections join here with their packages.
+	Query    query.Config    `koanf:"query"`
+	// The alerting section joins here with its package.
 }
 
 // defaultConfig returns the embedded defaults: every package's DefaultConfig.
@@ -37,7 +41,8 @@ func defaultConfig() config {
 		Influx:   influx.DefaultConfig(),
 		Graphite: graphite.DefaultConfig(),
 		Collectd: collectd.DefaultConfig(),
-		Host:     hostConfig{Enabled: true},
+		Query:    query.DefaultConfig(),
+		Host:     hostConfig{Enabled: true, SelfInterval: collectors.DefaultSelfMetricsInterval},
 	}
 }
 
@@ -45,7 +50,7 @@ func defaultConfig() config {
 // bad value.
 func (c config) Validate() error {
 	for _, s := range []interface{ Validate() error }{
-		c.Storage, c.HTTP, c.Auth, c.Log, c.Influx, c.Graphite, c.Collectd, c.Host,
+		c.Storage, c.HTTP, c.Auth, c.Log, c.Influx, c.Graphite, c.Collectd, c.Host, c.Query,
 	} {
 		if err := s.Validate(); err != nil {
 			return err
@@ -78,13 +83,21 @@ func (c logConfig) Validate() error {
 }
 
 // hostConfig is the built-in host collector's section (key "host"). The
-// collector itself is not built yet; the section exists so that
-// configurations written for it (such as the benchmark's) load.
+// collector of this machine's metrics is not built yet; with Enabled,
+// outpost's own ingest statistics (outpost_ingest_*) are written as series.
 type hostConfig struct {
 	// Enabled turns the collector of this machine's and outpost's own
 	// metrics on.
 	Enabled bool `koanf:"enabled"`
+	// SelfInterval is how often outpost's own ingest statistics are
+	// written as series (default 10s).
+	SelfInterval time.Duration `koanf:"self_interval"`
 }
 
-// Validate has nothing to check yet.
-func (c hostConfig) Validate() error { return nil }
+// Validate names the first key with a bad value.
+func (c hostConfig) Validate() error {
+	if c.SelfInterval < 100*time.Millisecond || c.SelfInterval > time.Hour {
+		return fmt.Errorf("host.self_interval: %s is outside 100ms to 1h", c.SelfInterval)
+	}
+	return nil
+}

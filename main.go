@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -102,6 +101,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 		return fmt.Errorf("start collectd listener: %w", err)
 	}
 	defer cl.Close()
+	ul, err := influx.NewUDP(cfg.Influx, db, influx.UDPOptions{Logger: log}) // influx.udp_addr
+	if err != nil {
+		return fmt.Errorf("start influx udp listener: %w", err)
+	}
+	defer ul.Close()
 
 	srv, err := ui.NewServer(cfg.HTTP, cfg.Auth, ui.ServerOptions{
 		Logger: log.With("component", "http"), InfluxVersion: influx.InfluxDBVersion,
@@ -109,21 +113,22 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	if err != nil {
 		return err
 	}
-	stats := []*collectors.Stats{influxStats, gl.Stats(), cl.Stats()}
-	mountRoutes(srv, db, inf, gl, stats)
+	stats := []*collectors.Stats{influxStats, gl.Stats(), cl.Stats(), ul.Stats()}
+	engine := query.NewEngine(db, cfg.Query.Options(log.With("component", "query"), nil))
+	api := query.NewAPI(engine, db, query.APIOptions{Logger: log.With("component", "query"), Revision: version})
+	mountRoutes(srv, db, inf, gl, api, stats)
 	if err := srv.Listen(); err != nil {
 		return err
 	}
 	logRoutes(log, srv, len(cfg.Auth.Tokens))
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Run(gctx) })
-	g.Go(func() error { return gl.Run(gctx) })
-	g.Go(func() error { return cl.Run(gctx) })
+	for _, r := range []interface{ Run(context.Context) error }{srv, gl, cl, ul} {
+		g.Go(func() error { return r.Run(gctx) })
+	}
 	if cfg.Host.Enabled {
-		log.Info("the host collector is not built yet: only outpost's own ingest counters are recorded",
-			"component", "host")
-		self := collectors.NewSelfMetrics(db, collectors.SelfMetricsOptions{Logger: log}, stats...)
+		log.Info("the host collector is not built yet: only outpost's own ingest counters are recorded", "component", "host")
+		self := collectors.NewSelfMetrics(db, collectors.SelfMetricsOptions{Logger: log, Interval: cfg.Host.SelfInterval}, stats...)
 		g.Go(func() error { return self.Run(gctx) })
 	}
 	// Every Run returns once gctx is cancelled (a signal, or one of them
@@ -131,45 +136,6 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	// requests finished (http.shutdown_timeout), the listeners after writing
 	// their last batches. Only then does the deferred Close run.
 	return g.Wait()
-}
-
-// mountRoutes is outpost's route table: every HTTP route, the role a request
-// needs (see ui's package comment) and the shape of its refusals.
-func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.Listener, stats []*collectors.Stats) {
-	type h = http.HandlerFunc
-	// Probes: open even when tokens are configured.
-	srv.Mount("GET /ping", ui.RolePublic, ui.FlavourInfluxV1, h(inf.Ping)) // GET covers HEAD
-	srv.Mount("GET /health", ui.RolePublic, ui.FlavourInfluxV2, h(inf.Health))
-
-	// Ingest: InfluxDB 1.x and 2.x. Telegraf sends CREATE DATABASE as a POST
-	// with its write token; SHOW DATABASES is a read.
-	srv.Mount("POST /write", ui.RoleWrite, ui.FlavourInfluxV1, h(inf.Write))
-	srv.Mount("POST /api/v2/write", ui.RoleWrite, ui.FlavourInfluxV2, h(inf.WriteV2))
-	srv.Mount("POST /query", ui.RoleWrite, ui.FlavourInfluxV1, h(inf.Query))
-	srv.Mount("GET /query", ui.RoleRead, ui.FlavourInfluxV1, h(inf.Query))
-	srv.Mount("POST /api/v1/graphite/explain", ui.RoleRead, ui.FlavourPrometheus, h(gl.Explain))
-
-	// Prometheus HTTP API (query package). The query, series, labels,
-	// metadata and status routes go here with the engine.
-	srv.Mount("GET /api/v1/export", ui.RoleRead, ui.FlavourPrometheus, query.NewExporter(db))
-	srv.Mount("POST /api/v1/export", ui.RoleRead, ui.FlavourPrometheus, query.NewExporter(db))
-
-	// Alerting API: rules, alerts, silences, acks (admin for changes).
-
-	// Operations.
-	srv.Mount("GET /metrics", ui.RoleRead, ui.FlavourText, h(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		_ = collectors.WriteMetrics(w, stats...) // a failed write means the client left
-	}))
-	srv.Mount("GET /internal/force_flush", ui.RoleAdmin, ui.FlavourText, h(func(w http.ResponseWriter, r *http.Request) {
-		if err := db.Flush(r.Context()); err != nil {
-			http.Error(w, "flush: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	}))
-
-	// Pages (ui): overview, host dashboards, explore, alerts, rules, status.
 }
 
 // logRoutes logs where the server listens and, at debug level, the table.

@@ -186,10 +186,13 @@ func (db *DB) writeJob(job *flushJob) error {
 	if err != nil {
 		return err
 	}
+	began := time.Now()
 	if err := p.writeFlush(job.start, entries, meta); err != nil {
 		return err
 	}
 	db.parts.cover(job.start, job.coversSeg)
+	db.logger.Debug("epoch flushed", "epoch", time.UnixMilli(job.start).UTC().Format(time.RFC3339),
+		"series", len(entries), "took", time.Since(began).Round(time.Millisecond))
 	return nil
 }
 

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"net/http"
+
+	"outpost/collectors"
+	"outpost/collectors/graphite"
+	"outpost/collectors/influx"
+	"outpost/query"
+	"outpost/tsdb"
+	"outpost/ui"
+)
+
+// mountRoutes is outpost's route table: every HTTP route, the role a request
+// needs (see ui's package comment) and the shape of its refusals.
+func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.Listener, api *query.API, stats []*collectors.Stats) {
+	type h = http.HandlerFunc
+	// Probes: open even when tokens are configured.
+	srv.Mount("GET /ping", ui.RolePublic, ui.FlavourInfluxV1, h(inf.Ping)) // GET covers HEAD
+	srv.Mount("GET /health", ui.RolePublic, ui.FlavourInfluxV2, h(inf.Health))
+
+	// Ingest: InfluxDB 1.x and 2.x. Telegraf sends CREATE DATABASE as a POST
+	// with its write token; SHOW DATABASES is a read.
+	srv.Mount("POST /write", ui.RoleWrite, ui.FlavourInfluxV1, h(inf.Write))
+	srv.Mount("POST /api/v2/write", ui.RoleWrite, ui.FlavourInfluxV2, h(inf.WriteV2))
+	srv.Mount("POST /query", ui.RoleWrite, ui.FlavourInfluxV1, h(inf.Query))
+	srv.Mount("GET /query", ui.RoleRead, ui.FlavourInfluxV1, h(inf.Query))
+	srv.Mount("POST /api/v1/graphite/explain", ui.RoleRead, ui.FlavourPrometheus, h(gl.Explain))
+
+	// Prometheus HTTP API (query package), as Grafana and promtool call it.
+	prom := func(pattern string, h http.HandlerFunc) { srv.Mount(pattern, ui.RoleRead, ui.FlavourPrometheus, h) }
+	for _, m := range []string{"GET", "POST"} {
+		prom(m+" /api/v1/query", api.Query)
+		prom(m+" /api/v1/query_range", api.QueryRange)
+		prom(m+" /api/v1/series", api.Series)
+		prom(m+" /api/v1/labels", api.Labels)
+		prom(m+" /api/v1/query_exemplars", api.QueryExemplars)
+	}
+	prom("GET /api/v1/label/{name}/values", api.LabelValues)
+	prom("GET /api/v1/metadata", api.Metadata)
+	prom("GET /api/v1/status/buildinfo", api.BuildInfo)
+	prom("GET /api/v1/status/tsdb", api.TSDBStatus)
+	prom("GET /api/v1/rules", api.Rules)
+	prom("GET /api/v1/alerts", api.Alerts)
+	srv.Mount("GET /api/v1/export", ui.RoleRead, ui.FlavourPrometheus, query.NewExporter(db))
+	srv.Mount("POST /api/v1/export", ui.RoleRead, ui.FlavourPrometheus, query.NewExporter(db))
+
+	// Alerting API: rules, alerts, silences, acks (admin for changes).
+
+	// Operations.
+	srv.Mount("GET /metrics", ui.RoleRead, ui.FlavourText, h(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		_ = collectors.WriteMetrics(w, stats...) // a failed write means the client left
+	}))
+	srv.Mount("GET /internal/force_flush", ui.RoleAdmin, ui.FlavourText, h(func(w http.ResponseWriter, r *http.Request) {
+		if err := db.Flush(r.Context()); err != nil {
+			http.Error(w, "flush: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+
+	// Pages (ui): overview, host dashboards, explore, alerts, rules, status.
+}
