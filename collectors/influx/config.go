@@ -1,6 +1,9 @@
 package influx
 
-import "fmt"
+import (
+	"fmt"
+	"net"
+)
 
 // DefaultMaxLineBytes is the default of influx.max_line_bytes: 256 KiB, as
 // VictoriaMetrics' -influx.maxLineSize. Telegraf's lines are well under 4 KiB.
@@ -12,24 +15,68 @@ const DefaultMaxBodyBytes = 32 << 20
 
 // DefaultBatchPoints is how many points the handler hands to the Writer in
 // one call when Options.BatchPoints is 0.
-const DefaultBatchPoints = 10_000
+const DefaultBatchPoints = 5_000
+
+// Defaults of the line-protocol-over-UDP keys, as InfluxDB 1.x's [[udp]]
+// section has them where it has them.
+const (
+	// DefaultUDPDB is the db label of UDP points: InfluxDB 1.x's [[udp]]
+	// database default, "udp".
+	DefaultUDPDB = "udp"
+	// DefaultUDPPrecision is the unit of UDP timestamps: nanoseconds, as
+	// InfluxDB 1.x's [[udp]] precision default ("n").
+	DefaultUDPPrecision = "ns"
+	// DefaultUDPReadBuffer is the SO_RCVBUF asked for the UDP socket, so that
+	// bursts wait in the kernel rather than being dropped by it (InfluxDB
+	// 1.x keeps the system default; outpost's collectd listener asks 8 MiB).
+	DefaultUDPReadBuffer = 8 << 20
+)
 
 // Config is this package's part of outpost's configuration (key "influx").
 type Config struct {
 	// MaxLineBytes caps one line of a write body; a longer line is rejected
 	// (counted as "too_long") and the other lines are written.
 	MaxLineBytes int `koanf:"max_line_bytes"`
+	// UDPAddr is where line protocol over UDP is received, as InfluxDB
+	// 1.x's [[udp]] service (bind-address, usually ":8089"); "" (the
+	// default) turns it off.
+	UDPAddr string `koanf:"udp_addr"`
+	// UDPDB is the db label of the points received over UDP, unless a line
+	// has a db tag (InfluxDB 1.x's [[udp]] database); "" adds none.
+	UDPDB string `koanf:"udp_db"`
+	// UDPPrecision is the unit of the timestamps received over UDP: n, ns,
+	// u, us, µs, ms, s, m or h, as /write's precision parameter.
+	UDPPrecision string `koanf:"udp_precision"`
+	// UDPReadBuffer is the UDP socket's receive buffer (SO_RCVBUF) in bytes;
+	// 0 keeps the system default. The kernel caps it at net.core.rmem_max.
+	UDPReadBuffer int `koanf:"udp_read_buffer"`
 }
 
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
-	return Config{MaxLineBytes: DefaultMaxLineBytes}
+	return Config{
+		MaxLineBytes:  DefaultMaxLineBytes,
+		UDPDB:         DefaultUDPDB,
+		UDPPrecision:  DefaultUDPPrecision,
+		UDPReadBuffer: DefaultUDPReadBuffer,
+	}
 }
 
 // Validate names the first key with a bad value.
 func (c Config) Validate() error {
 	if c.MaxLineBytes < 1024 || c.MaxLineBytes > 64<<20 {
 		return fmt.Errorf("influx.max_line_bytes: %d is outside 1024 to 67108864", c.MaxLineBytes)
+	}
+	if c.UDPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.UDPAddr); err != nil {
+			return fmt.Errorf("influx.udp_addr: %q is not host:port", c.UDPAddr)
+		}
+	}
+	if _, err := parsePrecisionV1(c.UDPPrecision); err != nil {
+		return fmt.Errorf("influx.udp_precision: %q is not n, ns, u, us, µs, ms, s, m or h", c.UDPPrecision)
+	}
+	if c.UDPReadBuffer < 0 || c.UDPReadBuffer > 1<<30 {
+		return fmt.Errorf("influx.udp_read_buffer: %d is outside 0 to 1 GiB", c.UDPReadBuffer)
 	}
 	return nil
 }
