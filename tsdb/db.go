@@ -40,7 +40,7 @@ type Options struct {
 	// Now is the clock; nil means time.Now. Tests move it by hand.
 	Now func() time.Time
 	// MaintainEvery is how often the background loop seals idle epochs and
-	// applies retention; 0 means every 2 s.
+	// applies retention; 0 means every second.
 	MaintainEvery time.Duration
 }
 
@@ -51,7 +51,7 @@ const (
 	writeQueueWait      = 5 * time.Second
 	// epochIdle is how long an epoch past its grace period must go without
 	// a write before it is sealed, so a burst of old data is flushed once.
-	epochIdle = 5 * time.Second
+	epochIdle = time.Minute
 )
 
 // DB is the time-series store. It is safe for concurrent use.
@@ -102,7 +102,7 @@ func Open(cfg Config, opts Options) (*DB, error) {
 	db.cancel = cancel
 	every := opts.MaintainEvery
 	if every <= 0 {
-		every = 2 * time.Second
+		every = time.Second
 	}
 	db.wg.Go(func() { db.run(ctx, every) })
 	return db, nil

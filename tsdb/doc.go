@@ -44,7 +44,7 @@
 // # Sealing and flushing
 //
 // An epoch is sealed when its hour plus storage.epoch_grace has passed and
-// it has had no write for 5 s, or earlier when the head exceeds
+// it has had no write for a minute (so a sender trickling a backlog in does not cut it into many small flushes), or earlier when the head exceeds
 // storage.head_max_bytes. Sealing cuts the WAL (under an exclusive lock
 // that waits for writes in flight, so every record before the cut is in
 // the head), detaches the epoch's chunks (still readable as a flush job),

@@ -151,49 +151,74 @@ func (h *head) finish(job *flushJob) {
 	h.bytes.Add(-job.bytes)
 }
 
-// writeJob encodes a job's chunks and writes them as one flush bucket.
-// The index is persisted first: partition keys carry metric IDs, which are
-// symbol IDs, fixed only once index.db holds them.
+// writeJob writes a job's chunks as one flush bucket. The index is
+// persisted first: partition keys carry metric IDs, which are symbol IDs,
+// fixed only once index.db holds them.
 func (db *DB) writeJob(job *flushJob) error {
 	if err := db.ix.persist(); err != nil {
 		return fmt.Errorf("persist series index: %w", err)
 	}
-	entries := make([]flushEntry, 0, len(job.chunks))
-	meta := &flushMeta{walSeg: job.coversSeg, mint: maxTime, maxt: minTime, ids: roaring.New()}
-	var ts []int64
-	var vs []float64
+	src := &jobSource{chunks: make([]jobChunk, 0, len(job.chunks)),
+		m: flushMeta{walSeg: job.coversSeg, mint: maxTime, maxt: minTime, ids: roaring.New()}}
 	for id, c := range job.chunks {
-		ts, vs = c.samples(ts[:0], vs[:0])
-		if len(ts) == 0 {
-			continue
-		}
-		meta.mint, meta.maxt = min(meta.mint, ts[0]), max(meta.maxt, ts[len(ts)-1])
-		chunk, err := chunkenc.Encode(nil, ts, vs)
-		if err != nil {
-			return fmt.Errorf("encode chunk of series %d: %w", id, err)
-		}
-		meta.ids.Add(id)
-		entries = append(entries, flushEntry{metric: db.ix.metricID(id), id: id, chunk: chunk})
+		src.chunks = append(src.chunks, jobChunk{db.ix.metricID(id), id, c})
 	}
-	slices.SortFunc(entries, func(a, b flushEntry) int {
+	slices.SortFunc(src.chunks, func(a, b jobChunk) int {
 		if c := cmp.Compare(a.metric, b.metric); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.id, b.id)
 	})
-	meta.ids.RunOptimize()
 	p, err := db.parts.get(floorDiv(job.start, dayMs), true)
 	if err != nil {
 		return err
 	}
 	began := time.Now()
-	if err := p.writeFlush(job.start, entries, meta); err != nil {
+	if err := p.writeFlush(job.start, src); err != nil {
 		return err
 	}
 	db.parts.cover(job.start, job.coversSeg)
 	db.logger.Debug("epoch flushed", "epoch", time.UnixMilli(job.start).UTC().Format(time.RFC3339),
-		"series", len(entries), "took", time.Since(began).Round(time.Millisecond))
+		"series", len(src.chunks), "bytes", job.bytes, "head_bytes", db.head.bytes.Load(), "took", time.Since(began).Round(time.Millisecond))
 	return nil
+}
+
+// jobChunk is one series' chunk of a flush job, with its partition key.
+type jobChunk struct {
+	metric, id uint32
+	c          *memChunk
+}
+
+// jobSource is the flushSource of a job: it merges each chunk's late
+// samples and encodes it with the smallest encoding as it is written.
+type jobSource struct {
+	chunks []jobChunk
+	m      flushMeta
+	ts     []int64
+	vs     []float64
+}
+
+func (s *jobSource) count() int { return len(s.chunks) }
+
+func (s *jobSource) encode(i int, arena []byte) (uint32, uint32, []byte, []byte, error) {
+	jc := s.chunks[i]
+	s.ts, s.vs = jc.c.samples(s.ts[:0], s.vs[:0])
+	if len(s.ts) == 0 {
+		return jc.metric, jc.id, nil, arena, nil
+	}
+	s.m.mint, s.m.maxt = min(s.m.mint, s.ts[0]), max(s.m.maxt, s.ts[len(s.ts)-1])
+	s.m.ids.Add(jc.id)
+	start := len(arena)
+	grown, err := chunkenc.Encode(arena, s.ts, s.vs)
+	if err != nil {
+		return 0, 0, nil, arena, fmt.Errorf("encode chunk of series %d: %w", jc.id, err)
+	}
+	return jc.metric, jc.id, grown[start:], grown, nil
+}
+
+func (s *jobSource) meta() *flushMeta {
+	s.m.ids.RunOptimize()
+	return &s.m
 }
 
 // truncateWAL persists new series to the index, then deletes the WAL

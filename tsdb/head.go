@@ -78,7 +78,7 @@ func (s *memSeries) append(t int64, v float64) (created *memChunk, grew int) {
 	} else {
 		c.ooo = append(c.ooo, Sample{t, v})
 		grew = sampleSize
-		if len(c.ooo) >= max(oooCompactMin, c.xor.Len()/4) {
+		if len(c.ooo) >= max(oooCompactMin, c.xor.Len()/8) {
 			grew += c.compact()
 		}
 	}
@@ -93,20 +93,43 @@ const sampleSize = 16
 
 // oooCompactMin is the least number of late samples a chunk buffers before
 // it merges them into its Gorilla chunk. Concurrent writers deliver many
-// samples a little out of order; merging once the buffer holds a quarter
+// samples a little out of order; merging once the buffer holds an eighth
 // of the chunk keeps them compressed at an amortised O(1) cost per sample.
 const oooCompactMin = 32
 
 // compact re-encodes the chunk with its late samples merged in and returns
-// the change in bytes held.
+// the change in bytes held. It streams: the late samples are sorted in
+// place and merged with the chunk's into a new chunk sized for both, so it
+// allocates nothing else.
 func (c *memChunk) compact() int {
 	before := c.xor.Size() + len(c.ooo)*sampleSize
-	ts, vs := c.samples(nil, nil)
-	x := chunkenc.NewXOR()
-	for i := range ts {
-		_ = x.Append(ts[i], vs[i]) // sorted and unique: cannot fail
+	late := c.ooo
+	slices.SortStableFunc(late, func(a, b Sample) int { return cmpInt64(a.T, b.T) })
+	x := chunkenc.NewXORCap(len(c.xor.Bytes()) + len(late)*9)
+	it := c.xor.Iterator(nil)
+	ok := it.Next()
+	for j := 0; ok || j < len(late); {
+		t, v := it.At()
+		if j < len(late) && (!ok || late[j].T <= t) {
+			lt := late[j].T
+			for j+1 < len(late) && late[j+1].T == lt {
+				j++ // the last write of a timestamp wins
+			}
+			if ok && t == lt {
+				ok = it.Next()
+			}
+			t, v = lt, late[j].V
+			j++
+		} else {
+			ok = it.Next()
+		}
+		_ = x.Append(t, v) // merged in ascending order, unique: cannot fail
 	}
-	c.xor, c.ooo = x, nil
+	clear(late)
+	c.xor, c.ooo = x, late[:0]
+	if cap(late) > 2*oooCompactMin {
+		c.ooo = nil // do not hold a large buffer for the rest of the hour
+	}
 	return c.xor.Size() - before
 }
 

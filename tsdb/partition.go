@@ -222,30 +222,36 @@ func (p *partition) close() error {
 	return err
 }
 
-// flushEntry is one chunk of a flush, keyed for ascending order.
-type flushEntry struct {
-	metric, id uint32
-	chunk      []byte
+// flushSource yields the chunks of one flush in ascending key order,
+// encoding each only when its transaction needs it, so a flush holds one
+// transaction's worth of encoded chunks at a time.
+type flushSource interface {
+	// count is the number of chunks.
+	count() int
+	// encode appends chunk i to arena and returns its key and bytes (a
+	// slice of the returned arena). An empty chunk is skipped.
+	encode(i int, arena []byte) (metric, id uint32, chunk, grown []byte, err error)
+	// meta describes the whole flush; it is called after every encode.
+	meta() *flushMeta
 }
 
-// maxTxBytes bounds the dirty data of one bbolt transaction while a flush
-// is written, so a large epoch does not hold gigabytes of pages in memory.
-const maxTxBytes = 64 << 20
+// maxTxBytes bounds the chunk bytes of one bbolt transaction while a flush
+// is written, so a large epoch does not hold its whole encoded form, and
+// bbolt's dirty pages for it, in memory at once.
+const maxTxBytes = 8 << 20
 
 // writeFlush writes one epoch flush as a new bucket with the next sequence
-// number for that epoch. entries must be sorted by (metric, id).
-func (p *partition) writeFlush(start int64, entries []flushEntry, meta *flushMeta) error {
+// number for that epoch, in transactions of about maxTxBytes, the meta key
+// in the last.
+func (p *partition) writeFlush(start int64, src flushSource) error {
 	if err := p.writable(); err != nil {
 		return err
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	metaBytes, err := meta.marshal()
-	if err != nil {
-		return err
-	}
-	var name []byte
-	for i := 0; i == 0 || i < len(entries); {
+	var name, arena []byte
+	n := src.count()
+	for i := 0; i == 0 || i < n; {
 		err := p.db.Update(func(tx *bolt.Tx) error {
 			var b *bolt.Bucket
 			if name == nil {
@@ -258,23 +264,33 @@ func (p *partition) writeFlush(start int64, entries []flushEntry, meta *flushMet
 				b = tx.Bucket(name)
 			}
 			b.FillPercent = 1.0
-			size := 0
-			for ; i < len(entries) && size < maxTxBytes; i++ {
-				e := entries[i]
-				if err := b.Put(chunkKey(e.metric, e.id), e.chunk); err != nil {
+			arena = arena[:0]
+			for ; i < n && len(arena) < maxTxBytes; i++ {
+				metric, id, chunk, grown, err := src.encode(i, arena)
+				if err != nil {
 					return err
 				}
-				size += len(e.chunk) + 16
+				arena = grown
+				if len(chunk) == 0 {
+					continue
+				}
+				if err := b.Put(chunkKey(metric, id), chunk); err != nil {
+					return err
+				}
 			}
-			if i == len(entries) {
-				return b.Put(metaKey, metaBytes)
+			if i < n {
+				return nil
 			}
-			return nil
+			mb, err := src.meta().marshal()
+			if err != nil {
+				return err
+			}
+			return b.Put(metaKey, mb)
 		})
 		if err != nil {
 			return fmt.Errorf("write epoch %s to %q: %w", time.UnixMilli(start).UTC().Format(time.RFC3339), p.path, err)
 		}
-		if len(entries) == 0 {
+		if n == 0 {
 			break
 		}
 	}

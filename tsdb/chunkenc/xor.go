@@ -43,6 +43,14 @@ func NewXOR() *XOR {
 	return c
 }
 
+// NewXORCap returns an empty chunk whose buffer holds capacity bytes
+// before it grows, for callers that know how large the chunk will be.
+func NewXORCap(capacity int) *XOR {
+	c := &XOR{x: xorEnc{leading: noWindow}}
+	c.w.b = make([]byte, headHeaderLen, max(capacity, initialCap))
+	return c
+}
+
 // Append adds a sample. t must be greater than the last timestamp appended:
 // otherwise Append returns ErrOutOfOrder and the chunk is unchanged. Past
 // MaxSamples samples it returns ErrTooManySamples.
