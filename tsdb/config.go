@@ -32,7 +32,7 @@ func DefaultConfig() Config {
 		MaxSeries:    1_000_000,
 		MaxFuture:    time.Hour,
 		EpochGrace:   10 * time.Minute,
-		HeadMaxBytes: 64 << 20,
+		HeadMaxBytes: 32 << 20,
 	}
 }
 
