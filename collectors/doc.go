@@ -2,6 +2,14 @@
 // write API (influx), Graphite plaintext (graphite), collectd's network
 // protocol (collectd) and the built-in host collector (host).
 //
+// # Statistics
+//
+// Each listener counts what it took in and turned away in a Stats (samples,
+// bytes, connections or datagrams, rejections by what and reason).
+// WriteMetrics renders them in Prometheus text format for GET /metrics;
+// SelfMetrics writes them as outpost_ingest_* series through a Writer, so
+// pages and alerts can use them.
+//
 // # Contract
 //
 // Every collector writes through the narrow Writer interface, which *tsdb.DB

@@ -57,10 +57,15 @@
 //
 // # Index
 //
-// index.db stores each symbol once and series ID -> label symbol refs; IDs
-// are assigned in ascending order and never reused. The inverted index
-// (label name -> value -> roaring bitmap of series IDs) lives in memory and
-// is rebuilt at start.
+// index.db (bbolt, append-only, FillPercent 1.0) has three buckets: meta
+// (format version), symbols (uint32 big-endian ID from 1, no gaps -> the
+// string) and series (uint32 big-endian series ID -> uvarint count, then
+// name/value symbol-ID pairs). IDs are assigned in ascending order and
+// never reused. The inverted index (label name -> value -> roaring bitmap
+// of series IDs) lives in memory only and is rebuilt at start. New series
+// are persisted before every flush (partition keys carry symbol IDs) and
+// before WAL segments are deleted. An empty label value means the label is
+// absent, as in Prometheus.
 //
 // # Retention
 //

@@ -8,8 +8,13 @@
 // Handler serves the endpoints; main mounts its methods (Write, WriteV2,
 // Ping, Health, Query) in the route table. Parser maps one body to
 // []tsdb.Point batch by batch; Parse does a whole body at once. Config holds
-// the "influx." keys (influx.max_line_bytes); the body limit comes from
-// http.max_body_bytes through Options.MaxBodyBytes.
+// the "influx." keys (influx.max_line_bytes, and influx.udp_* for the UDP
+// listener); the body limit comes from http.max_body_bytes through
+// Options.MaxBodyBytes. UDPListener (NewUDP) reads line protocol over UDP as
+// InfluxDB 1.x's [[udp]] service does (influx.udp_addr, off by default): one
+// datagram holds whole lines, points get db label influx.udp_db, and the
+// good lines of a datagram are kept when others are bad; it counts under
+// protocol "influx_udp".
 //
 // # Name mapping
 //
