@@ -8,9 +8,6 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"time"
-
-	"github.com/VictoriaMetrics/metricsql"
 
 	"outpost/tsdb"
 )
@@ -24,16 +21,11 @@ import (
 // 3339 or Unix seconds; default: all time). Values that JSON cannot hold
 // are written as the strings "NaN", "+Inf" and "-Inf".
 type Exporter struct {
-	st exportStorage
-}
-
-// exportStorage is what the exporter reads; *tsdb.DB implements it.
-type exportStorage interface {
-	Select(ctx context.Context, mint, maxt int64, ms ...*tsdb.Matcher) (*tsdb.SeriesSet, error)
+	st Storage
 }
 
 // NewExporter returns the export handler over st.
-func NewExporter(st exportStorage) *Exporter { return &Exporter{st: st} }
+func NewExporter(st Storage) *Exporter { return &Exporter{st: st} }
 
 // ServeHTTP implements http.Handler.
 func (e *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -47,27 +39,20 @@ func (e *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	mint, maxt := tsdb.MinTime, tsdb.MaxTime
-	var err error
-	if s := r.Form.Get("start"); s != "" {
-		if mint, err = parseExportTime(s); err != nil {
-			writeExportError(w, http.StatusBadRequest, fmt.Errorf("start: %w", err))
-			return
+	for name, dst := range map[string]*int64{"start": &mint, "end": &maxt} {
+		if s := r.Form.Get(name); s != "" {
+			t, err := parseTimeParam(s)
+			if err != nil {
+				writeExportError(w, http.StatusBadRequest, paramError(name, err))
+				return
+			}
+			*dst = t.UnixMilli()
 		}
 	}
-	if s := r.Form.Get("end"); s != "" {
-		if maxt, err = parseExportTime(s); err != nil {
-			writeExportError(w, http.StatusBadRequest, fmt.Errorf("end: %w", err))
-			return
-		}
-	}
-	var sets [][]*tsdb.Matcher
-	for _, m := range matches {
-		ms, err := parseExportSelector(m)
-		if err != nil {
-			writeExportError(w, http.StatusBadRequest, fmt.Errorf("match[] %q: %w", m, err))
-			return
-		}
-		sets = append(sets, ms)
+	sets, err := parseMatchParams(matches)
+	if err != nil {
+		writeExportError(w, http.StatusBadRequest, err)
+		return
 	}
 	w.Header().Set("Content-Type", "application/stream+json")
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -157,56 +142,4 @@ func writeExportError(w http.ResponseWriter, code int, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(map[string]string{"status": "error", "errorType": "bad_data", "error": err.Error()})
-}
-
-// parseExportTime parses RFC 3339 or (fractional) Unix seconds into ms.
-func parseExportTime(s string) (int64, error) {
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e15 {
-			return 0, fmt.Errorf("%q is out of range", s)
-		}
-		return int64(math.Round(f * 1000)), nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return 0, fmt.Errorf("%q is neither RFC 3339 nor Unix seconds", s)
-	}
-	return t.UnixMilli(), nil
-}
-
-// parseExportSelector parses a series selector such as
-// `m{a="b",c=~"d.*"}` into matchers.
-func parseExportSelector(s string) ([]*tsdb.Matcher, error) {
-	expr, err := metricsql.Parse(s)
-	if err != nil {
-		return nil, err
-	}
-	me, ok := expr.(*metricsql.MetricExpr)
-	if !ok {
-		return nil, fmt.Errorf("not a series selector")
-	}
-	if len(me.LabelFilterss) != 1 {
-		return nil, fmt.Errorf("'or' filters are not supported in match[]")
-	}
-	var ms []*tsdb.Matcher
-	for _, lf := range me.LabelFilterss[0] {
-		t := tsdb.MatchEqual
-		switch {
-		case lf.IsRegexp && lf.IsNegative:
-			t = tsdb.MatchNotRegexp
-		case lf.IsRegexp:
-			t = tsdb.MatchRegexp
-		case lf.IsNegative:
-			t = tsdb.MatchNotEqual
-		}
-		m, err := tsdb.NewMatcher(t, lf.Label, lf.Value)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, m)
-	}
-	if len(ms) == 0 {
-		return nil, fmt.Errorf("empty selector")
-	}
-	return ms, nil
 }

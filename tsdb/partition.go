@@ -317,9 +317,9 @@ type partChunk struct {
 	data  []byte // copied out of the transaction
 }
 
-// read appends to out, for every id in want, the chunks of buckets whose
-// epoch overlaps [mint, maxt], in (epoch, seq) order.
-func (p *partition) read(mint, maxt int64, want *roaring.Bitmap, metricOf func(uint32) uint32, out map[uint32][]partChunk) error {
+// eachFlush calls fn, in (epoch, seq) order, for every complete flush
+// bucket whose samples overlap [mint, maxt], inside one read transaction.
+func (p *partition) eachFlush(mint, maxt int64, fn func(start int64, seq uint16, b *bolt.Bucket, meta *flushMeta) error) error {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if p.db == nil {
@@ -347,48 +347,34 @@ func (p *partition) read(mint, maxt int64, want *roaring.Bitmap, metricOf func(u
 			if meta.maxt < mint || meta.mint > maxt {
 				continue
 			}
-			ids := roaring.And(meta.ids, want)
-			for it := ids.Iterator(); it.HasNext(); {
-				id := it.Next()
-				if v := b.Get(chunkKey(metricOf(id), id)); v != nil {
-					out[id] = append(out[id], partChunk{start: start, seq: seq, data: slices.Clone(v)})
-				}
+			if err := fn(start, seq, b, meta); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
 }
 
-// seriesIn returns the union of the series bitmaps of the buckets whose
-// time range overlaps [mint, maxt].
-func (p *partition) seriesIn(mint, maxt int64, acc *roaring.Bitmap) error {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.db == nil {
-		return nil
-	}
-	return p.db.View(func(tx *bolt.Tx) error {
-		c := tx.Cursor()
-		for k, _ := c.Seek(epochKey(epochOf(max(mint, p.day)))); k != nil; k, _ = c.Next() {
-			start, _, ok := parseBucketName(k)
-			if !ok {
-				continue
-			}
-			if start > maxt {
-				break
-			}
-			mv := tx.Bucket(k).Get(metaKey)
-			if mv == nil {
-				continue
-			}
-			meta, err := unmarshalFlushMeta(mv)
-			if err != nil {
-				return fmt.Errorf("bucket %x: %w", k, err)
-			}
-			if meta.maxt >= mint && meta.mint <= maxt {
-				acc.Or(meta.ids)
+// read appends to out, for every id in want, the chunks of buckets whose
+// samples overlap [mint, maxt], in (epoch, seq) order.
+func (p *partition) read(mint, maxt int64, want *roaring.Bitmap, metricOf func(uint32) uint32, out map[uint32][]partChunk) error {
+	return p.eachFlush(mint, maxt, func(start int64, seq uint16, b *bolt.Bucket, meta *flushMeta) error {
+		ids := roaring.And(meta.ids, want)
+		for it := ids.Iterator(); it.HasNext(); {
+			id := it.Next()
+			if v := b.Get(chunkKey(metricOf(id), id)); v != nil {
+				out[id] = append(out[id], partChunk{start: start, seq: seq, data: slices.Clone(v)})
 			}
 		}
+		return nil
+	})
+}
+
+// seriesIn adds to acc the series of the buckets whose samples overlap
+// [mint, maxt].
+func (p *partition) seriesIn(mint, maxt int64, acc *roaring.Bitmap) error {
+	return p.eachFlush(mint, maxt, func(_ int64, _ uint16, _ *bolt.Bucket, meta *flushMeta) error {
+		acc.Or(meta.ids)
 		return nil
 	})
 }
