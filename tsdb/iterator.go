@@ -29,12 +29,18 @@ type Iterator struct {
 	next int // index of the first source of the next epoch group
 
 	// The current epoch group is either streamed from one chunk (single)
-	// or merged from several sources into ts/vs.
-	single bool
-	ci     chunkenc.Iterator
-	ts     []int64
-	vs     []float64
-	pos    int
+	// or merged from several sources into ts/vs. NextBatch decodes into
+	// bts/bvs, reused from group to group; dts/dvs and mts/mvs are the
+	// scratch of mergeGroup.
+	single   bool
+	bts, dts []int64
+	bvs, dvs []float64
+	mts      []int64
+	mvs      []float64
+	ci       chunkenc.Iterator
+	ts       []int64
+	vs       []float64
+	pos      int
 
 	t   int64
 	v   float64
@@ -68,31 +74,76 @@ func (it *Iterator) loadGroup() bool {
 		return true
 	}
 	it.single = false
-	it.ts, it.vs, it.pos = it.ts[:0], it.vs[:0], -1
-	for _, s := range group {
-		var ts []int64
-		var vs []float64
-		if len(s.chunk) > 0 {
-			var err error
-			if ts, vs, err = chunkenc.Decode(s.chunk, nil, nil); err != nil {
-				it.err = err
-				return false
-			}
-		}
-		if len(s.ooo) > 0 {
-			ts, vs = mergeOOO(ts, vs, s.ooo)
-		}
-		if len(it.ts) == 0 {
-			it.ts, it.vs = ts, vs
-			continue
-		}
-		late := make([]Sample, len(ts))
-		for k := range ts {
-			late[k] = Sample{ts[k], vs[k]}
-		}
-		it.ts, it.vs = mergeOOO(it.ts, it.vs, late)
+	it.pos = -1
+	var err error
+	if it.ts, it.vs, err = it.mergeGroup(group, it.ts, it.vs); err != nil {
+		it.err = err
+		return false
 	}
 	return true
+}
+
+// mergeGroup decodes the sources of one epoch group, oldest write first,
+// and merges them into ts[:0], vs[:0]: one sample per timestamp, the newest
+// write winning. Each source is decoded right after the samples so far;
+// one that follows them (the common case: an epoch flushed in parts) needs
+// nothing more, another is merged through the iterator's scratch buffers,
+// so reading many groups allocates little.
+func (it *Iterator) mergeGroup(group []source, ts []int64, vs []float64) ([]int64, []float64, error) {
+	ts, vs = ts[:0], vs[:0]
+	for _, s := range group {
+		n := len(ts)
+		var err error
+		if len(s.ooo) > 0 { // head chunks with late samples: rare
+			dts, dvs := it.dts[:0], it.dvs[:0]
+			if len(s.chunk) > 0 {
+				if dts, dvs, err = chunkenc.Decode(s.chunk, dts, dvs); err != nil {
+					return ts, vs, err
+				}
+			}
+			it.dts, it.dvs = dts, dvs
+			dts, dvs = mergeOOO(dts, dvs, s.ooo)
+			ts, vs = append(ts, dts...), append(vs, dvs...)
+		} else if len(s.chunk) > 0 {
+			// Decode straight after the samples so far; most sources follow them.
+			if ts, vs, err = chunkenc.Decode(s.chunk, ts, vs); err != nil {
+				return ts, vs, err
+			}
+		}
+		if n == 0 || len(ts) == n || ts[n] > ts[n-1] {
+			continue
+		}
+		mts, mvs := mergeNewer(ts[:n], vs[:n], ts[n:], vs[n:], it.mts[:0], it.mvs[:0])
+		it.mts, it.mvs = ts, vs // the old result becomes the scratch
+		ts, vs = mts, mvs
+	}
+	return ts, vs, nil
+}
+
+// mergeNewer merges the sorted samples a and b (b newer: it wins on equal
+// timestamps) into dst.
+func mergeNewer(aT []int64, aV []float64, bT []int64, bV []float64, dstT []int64, dstV []float64) ([]int64, []float64) {
+	if len(aT) > 0 && len(bT) > 0 && bT[len(bT)-1] < aT[0] { // b precedes a
+		dstT, dstV = append(dstT, bT...), append(dstV, bV...)
+		return append(dstT, aT...), append(dstV, aV...)
+	}
+	i, j := 0, 0
+	for i < len(aT) && j < len(bT) {
+		switch {
+		case aT[i] < bT[j]:
+			dstT, dstV = append(dstT, aT[i]), append(dstV, aV[i])
+			i++
+		case aT[i] > bT[j]:
+			dstT, dstV = append(dstT, bT[j]), append(dstV, bV[j])
+			j++
+		default:
+			dstT, dstV = append(dstT, bT[j]), append(dstV, bV[j])
+			i++
+			j++
+		}
+	}
+	dstT, dstV = append(dstT, aT[i:]...), append(dstV, aV[i:]...)
+	return append(dstT, bT[j:]...), append(dstV, bV[j:]...)
 }
 
 // step advances within the current group.
@@ -197,4 +248,50 @@ func (it *Iterator) Samples(dst []Sample) []Sample {
 		dst = append(dst, Sample{it.t, it.v})
 	}
 	return dst
+}
+
+// NextBatch returns the samples of the next epoch group in [mint, maxt],
+// at least one, in time order, decoding whole chunks at a time. The slices
+// belong to the iterator and are valid until its next call. An Iterator is
+// read either with NextBatch and SkipTo or with Next and SeekTo, not both.
+func (it *Iterator) NextBatch() ([]int64, []float64, bool) {
+	for it.next < len(it.d.srcs) && it.err == nil {
+		i, start := it.next, it.d.srcs[it.next].start
+		j := i + 1
+		for j < len(it.d.srcs) && it.d.srcs[j].start == start {
+			j++
+		}
+		it.next = j
+		group := it.d.srcs[i:j]
+		var err error
+		if len(group) == 1 && len(group[0].ooo) == 0 {
+			it.bts, it.bvs, err = chunkenc.Decode(group[0].chunk, it.bts[:0], it.bvs[:0])
+		} else {
+			it.bts, it.bvs, err = it.mergeGroup(group, it.bts, it.bvs)
+		}
+		if err != nil {
+			it.err = err
+			return nil, nil, false
+		}
+		ts, vs := it.bts, it.bvs
+		lo, hi := 0, len(ts)
+		if lo < hi && ts[lo] < it.d.mint {
+			lo = sort.Search(hi, func(k int) bool { return ts[k] >= it.d.mint })
+		}
+		if lo < hi && ts[hi-1] > it.d.maxt {
+			hi = sort.Search(hi, func(k int) bool { return ts[k] > it.d.maxt })
+		}
+		if lo < hi {
+			return ts[lo:hi], vs[lo:hi], true
+		}
+	}
+	return nil, nil, false
+}
+
+// SkipTo makes NextBatch skip the epoch groups that end before t, without
+// decoding them. The next batch may still start before t.
+func (it *Iterator) SkipTo(t int64) {
+	for it.next < len(it.d.srcs) && it.d.srcs[it.next].start+epochMs <= t {
+		it.next++
+	}
 }

@@ -167,6 +167,12 @@ func Decode(b []byte, ts []int64, vs []float64) ([]int64, []float64, error) {
 	}
 	lt, lv := len(ts), len(vs)
 	ts, vs = slices.Grow(ts, it.n), slices.Grow(vs, it.n)
+	if fts, fvs, ok := it.decodeFast(ts, vs); ok {
+		return fts, fvs, nil
+	}
+	// Decode again sample by sample, which names what is wrong.
+	_ = it.Reset(b)
+	ts, vs = ts[:lt], vs[:lv]
 	for it.Next() {
 		ts, vs = append(ts, it.t), append(vs, it.v)
 	}
