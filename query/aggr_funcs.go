@@ -43,7 +43,7 @@ func perStep(ev *evaluator, ec *evalConfig, g *aggrGroup, f func(i int, vs []flo
 func aggrAny(ev *evaluator, ec *evalConfig, g *aggrGroup, _ [][]float64, _ string) ([]*timeseries, error) {
 	for _, ts := range g.series {
 		if !ts.isEmpty() {
-			return []*timeseries{{labels: g.labels, values: ts.values}}, nil
+			return []*timeseries{{labels: ts.labels, values: ts.values}}, nil
 		}
 	}
 	return nil, nil
@@ -83,7 +83,7 @@ func aggrMAD(ev *evaluator, ec *evalConfig, g *aggrGroup, _ [][]float64, _ strin
 }
 
 func aggrMode(ev *evaluator, ec *evalConfig, g *aggrGroup, _ [][]float64, _ string) ([]*timeseries, error) {
-	return perStep(ev, ec, g, func(_ int, vs []float64) float64 { return rollupMode(&rollupArgs{values: vs}) })
+	return perStep(ev, ec, g, func(_ int, vs []float64) float64 { return rollupMode(&rollupArgs{values: vs, prevValue: nan}) })
 }
 
 func aggrDistinct(ev *evaluator, ec *evalConfig, g *aggrGroup, _ [][]float64, _ string) ([]*timeseries, error) {

@@ -108,7 +108,9 @@ func applyArith(be *metricsql.BinaryOpExpr, op string, f func(a, b float64) floa
 	compute := func(dst, l, r []float64, swapKeep bool) {
 		for i := range dst {
 			a, b := l[i], r[i]
-			if isNaN(a) || isNaN(b) {
+			// A bool comparison answers 0 (or 1 for !=) where only the
+			// right operand is missing, as MetricsQL does.
+			if isNaN(a) || isNaN(b) && !(isCmp && be.Bool) {
 				dst[i] = nan
 				continue
 			}

@@ -12,10 +12,12 @@
 // label-less series).
 //
 // Selectors are evaluated per series: the series are selected once, then
-// each worker (GOMAXPROCS of them) takes one series at a time, reads its
-// samples forward through a window cursor that drops what falls before
-// the window and seeks over gaps (never re-reading a sample), and computes
-// the rollup at every step. An aggregation whose argument is a selector
+// each worker (GOMAXPROCS of them) takes one series at a time and reads
+// its samples forward, an epoch's chunk decoded at a time
+// (tsdb.Iterator.NextBatch), into a window cursor that drops what falls
+// before the window and skips epochs inside gaps (never re-reading a
+// sample); it computes the rollup at every step, finding each window's
+// end by binary search. An aggregation whose argument is a selector
 // or a rollup of one (`sum by (x) (rate(m[5m]))`) folds each series into
 // per-worker group states as soon as it is computed, so no input series
 // is held whole; the states are merged at the end.
@@ -70,14 +72,33 @@
 //   - Metric names are kept by rollups and transforms that do not change
 //     the meaning of the values: default_rollup, avg/min/max/first/last/
 //     median/mode/geomean/quantile(s)_over_time, predict_linear,
-//     holt_winters, rollup_candlestick, ceil, floor, round, clamp*,
-//     keep_last_value, interpolate, running_avg/min/max, range_avg/min/
-//     max/first/last/median, and by keep_metric_names on rollups, math and
-//     time transforms and binary operators. The name is dropped at the
-//     function that drops it (no delayed name removal).
+//     holt_winters, hoeffding_bound_*, rollup, rollup_candlestick,
+//     timestamp_with_name, ceil, floor, round, clamp*, keep_last_value,
+//     keep_next_value, interpolate, smooth_exponential, remove_resets,
+//     range_first/last/median/quantile/stddev/stdvar/mad, and by
+//     keep_metric_names on rollups, math and time transforms and binary
+//     operators. running_* and range_sum/avg/min/max drop it, as
+//     VictoriaMetrics does. The name is dropped at the function that drops
+//     it (no delayed name removal).
 //   - Comparisons keep series that are empty at every step, so
 //     `(a > 1) default 0` fills them; and, unless, or, if, ifnot and
-//     default work per step.
+//     default work per step. A bool comparison is empty only where its
+//     left operand is; a missing right operand compares false (0, or 1
+//     for !=).
+//   - mode_over_time counts the previous sample as a value before the
+//     window's (and answers it for an empty window); zscore_over_time is
+//     empty once the series lags by more than its mean interval;
+//     tlast_change_over_time without a previous sample answers the first
+//     sample's time; increase_pure after a gap starts from the last sample
+//     before it.
+//   - The rollup_delta/deriv/increase/rate/scrape_interval family rewrites
+//     the whole series first (the difference to the next sample, or the
+//     interval since the previous one) and then takes min/max/avg per
+//     window; rollup_candlestick at t covers the step after t.
+//   - any() returns one series of each group with its own labels.
+//   - round(v, n) rounds as MetricsQL does (add n/2 away from zero, drop
+//     the remainder, truncate to n's decimals), and end() is the query's
+//     end as requested, not the last step.
 //   - group_left/group_right copy the listed labels from the "one" side
 //     and accept MetricsQL's `prefix "x"`; one-side series of a match
 //     group whose points do not overlap are merged first.
@@ -92,15 +113,45 @@
 //     no result cache to align for), and results at exactly the query time
 //     are not shifted by VictoriaMetrics' -search.latencyOffset (writes
 //     are visible when acknowledged).
-//   - Versus the Debian VictoriaMetrics 1.79.5 used as the oracle: that
-//     release also widened explicit windows of rate/irate/deriv to the
-//     scrape interval (changed in 1.85); outpost follows current
-//     MetricsQL and widens implicit windows only. integrate counts the
-//     previous sample's value from the window start, and tmin/tmax_over_time
-//     return the last of equal extremes, as 1.79.5 does. Which series win
-//     ties in topk/bottomk, topk_max and friends, and the order limitk and
-//     limit_offset pick from (label order here, storage order there), are
-//     implementation-defined and may differ.
+//   - Two deliberate departures: sgn() of a missing point stays missing
+//     (VictoriaMetrics answers 0), and an instant query of a scalar
+//     expression answers a Prometheus scalar, NaN when scalar() has not
+//     exactly one series (VictoriaMetrics answers an empty vector).
+//
+// # Versus VictoriaMetrics 1.79.5
+//
+// TestEngine_VMDiff (vmdiff_test.go) runs 300+ queries on Debian's
+// victoria-metrics 1.79.5 and on outpost over the same data; every answer
+// matches within 1e-9 except these, each marked in the test's table with
+// its reason. They are changes made to MetricsQL after 1.79.5, which
+// outpost follows, or choices the language leaves open:
+//
+//   - 1.79.5 widened explicit windows shorter than the scrape interval
+//     for rate, irate and deriv (changed in 1.85); outpost widens
+//     implicit windows only.
+//   - 1.79.5 answers 0 for increase_pure over an empty window after the
+//     series ended; current MetricsQL answers nothing.
+//   - 1.79.5's bottomk ranks a series missing at a step lowest, so it can
+//     answer nothing there; current MetricsQL skips missing series.
+//   - 1.79.5's interpolate extends the last value over trailing empty
+//     steps, and its range_first/last/median/quantile leave steps without
+//     input empty; current MetricsQL does the opposite in both cases.
+//   - 1.79.5 returns staleness markers as NaN samples of a raw range
+//     vector (`m[5m]`); outpost leaves them out, as Prometheus does.
+//   - 1.79.5 finds nothing when an instant evaluation falls exactly on the
+//     data's first sample (seen at a month start, `m @ start()`).
+//   - Functions and syntax 1.79.5 does not know: mad_over_time,
+//     share_eq_over_time, sum_eq/gt/le_over_time, range_stddev/stdvar/
+//     mad, sort_by_label_numeric, rate_prometheus, rollup()'s second
+//     argument and group_left's prefix.
+//   - Which series win ties in topk/bottomk, topk_max and friends, and the
+//     order limitk, limit_offset and any pick from (label order here,
+//     storage order there), are implementation-defined.
+//   - The two deliberate departures above (sgn, scalar shape).
+//
+// integrate counts the previous sample's value from the window start, and
+// tmin/tmax_over_time return the last of equal extremes, as
+// VictoriaMetrics does.
 //
 // An instant query of a bare range selector (`m[5m]`) or subquery returns
 // a Matrix of raw samples (or subquery points), as in Prometheus. An
@@ -114,8 +165,7 @@
 // buckets_limit, bitmap_*, label_graphite_group, labels_equal,
 // timezone_offset, rand*, range_linear_regression, range_trim_* and
 // histogram_avg/stddev/stdvar; vmrange buckets and native histograms
-// are not supported. rollup_rate/deriv/increase/delta compute adjacent
-// differences inside each window rather than over the whole series.
+// are not supported.
 //
 // # Concurrency
 //

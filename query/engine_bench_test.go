@@ -102,3 +102,30 @@ func BenchmarkEngine_Range(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEngine_Compare evaluates the five queries of
+// ../shared/bench/compare.sh on its data shape: 1,000 series × 3 h at 10 s
+// of full-precision floats, flushed to partitions, step 60 s.
+//
+//	go test -run '^$' -bench BenchmarkEngine_Compare -benchtime 20x -cpuprofile /tmp/cpu.out ./query/
+func BenchmarkEngine_Compare(b *testing.B) {
+	db := loadBenchDB(b, 1000, 3)
+	e := NewEngine(db, Options{})
+	end := benchStart.Add(3*time.Hour - 10*time.Second)
+	for _, q := range []string{
+		`avg by (region) (rate(m[5m]))`,
+		`max by (hostname) (m)`,
+		`topk(5, avg_over_time(m[10m]))`,
+		`count(m > 90)`,
+		`sum(count_over_time(m[1h]))`,
+	} {
+		b.Run(q, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.Range(b.Context(), q, benchStart, end, time.Minute); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -11,13 +11,13 @@ import (
 
 // evalConfig is the time grid an expression is evaluated on.
 type evalConfig struct {
-	start, end, step int64   // milliseconds; end is the last grid point
-	grid             []int64 // start, start+step, ..., end
+	start, end, step int64   // milliseconds; end as requested, maybe past the last grid point
+	grid             []int64 // start, start+step, ... <= end
 }
 
 func newEvalConfig(start, end, step int64) *evalConfig {
 	g := makeGrid(start, end, step)
-	return &evalConfig{start: start, end: g[len(g)-1], step: step, grid: g}
+	return &evalConfig{start: start, end: end, step: step, grid: g}
 }
 
 // points returns the number of grid points.

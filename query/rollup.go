@@ -75,8 +75,8 @@ func (ev *evaluator) newRollupRunner(ec *evalConfig, name string, fe *metricsql.
 			if i == idx {
 				continue
 			}
-			if se, ok := arg.(*metricsql.StringExpr); ok {
-				p.strs = append(p.strs, se.S)
+			if strs, ok := stringListArg(arg); ok {
+				p.strs = append(p.strs, strs...)
 				continue
 			}
 			vs, err := ev.evalScalarArg(ec, arg, fmt.Sprintf("argument %d of %s", i+1, name))
@@ -91,6 +91,10 @@ func (ev *evaluator) newRollupRunner(ec *evalConfig, name string, fe *metricsql.
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	offset := re.Offset.Duration(ec.step)
+	if name == "rollup_candlestick" {
+		// MetricsQL's candle at t covers the step after t, [t, t+step).
+		offset -= ec.step
+	}
 	window := int64(0)
 	if re.Window != nil {
 		window = re.Window.Duration(ec.step)
@@ -104,8 +108,9 @@ func (ev *evaluator) newRollupRunner(ec *evalConfig, name string, fe *metricsql.
 	}
 	keep := spec.keepName || (fe != nil && fe.KeepMetricNames)
 	return &rollupRunner{
-		spec: spec, outs: outs, grid: grid, window: window, step: ec.step,
-		lookback: ev.e.opts.LookbackDelta.Milliseconds(), isDefault: name == "default_rollup", keepName: keep,
+		spec: spec, outs: outs, grid: grid, end: ec.end - offset, window: window, step: ec.step,
+		windowOnly: windowOnly[name] && window > 0,
+		lookback:   ev.e.opts.LookbackDelta.Milliseconds(), isDefault: name == "default_rollup", keepName: keep,
 	}, nil
 }
 
@@ -224,4 +229,28 @@ func (ev *evaluator) absentOverTime(ec *evalConfig, arg metricsql.Expr, tss []*t
 		}
 	}
 	return []*timeseries{out}, nil
+}
+
+// stringListArg returns the strings of a string literal argument or of a
+// parenthesised list of them (`aggr_over_time(("min_over_time",
+// "max_over_time"), m[5m])`).
+func stringListArg(arg metricsql.Expr) ([]string, bool) {
+	switch t := arg.(type) {
+	case *metricsql.StringExpr:
+		return []string{t.S}, true
+	case *metricsql.FuncExpr:
+		if t.Name != "" || len(t.Args) == 0 {
+			return nil, false
+		}
+		strs := make([]string, 0, len(t.Args))
+		for _, a := range t.Args {
+			se, ok := a.(*metricsql.StringExpr)
+			if !ok {
+				return nil, false
+			}
+			strs = append(strs, se.S)
+		}
+		return strs, true
+	}
+	return nil, false
 }

@@ -184,15 +184,19 @@ func stdvar(vs []float64) float64 {
 	return q / n
 }
 
+// rollupZscore is the z-score of the last value in the window; as in
+// MetricsQL it is only given while the series is live: not when the last
+// sample lags the step by more than the window's mean interval.
 func rollupZscore(a *rollupArgs) float64 {
-	if len(a.values) == 0 {
+	si, lag := rollupScrapeInterval(a), rollupLag(a)
+	if isNaN(si) || isNaN(lag) || lag > si {
 		return nan
 	}
-	sd := math.Sqrt(stdvar(a.values))
-	if sd == 0 {
-		return nan
+	d := a.values[len(a.values)-1] - kahanAvg(a.values)
+	if d == 0 {
+		return 0
 	}
-	return (a.values[len(a.values)-1] - kahanAvg(a.values)) / sd
+	return d / math.Sqrt(stdvar(a.values))
 }
 
 func rollupMedian(a *rollupArgs) float64 { return quantileOf(0.5, a.values) }
@@ -224,14 +228,25 @@ func mad(vs []float64) float64 {
 	return quantileOf(0.5, ds)
 }
 
+// rollupMode returns the most frequent value of the window, the smallest
+// on ties. As in MetricsQL, the previous sample takes part: it counts as a
+// value placed before the sorted window values (joining a run of equal
+// leading values), and it is the answer for an empty window.
 func rollupMode(a *rollupArgs) float64 {
 	if len(a.values) == 0 {
-		return nan
+		return a.prevValue
 	}
 	s := slices.Clone(a.values)
 	slices.Sort(s)
-	best, bestN := s[0], 0
-	for i := 0; i < len(s); {
+	best, bestN := nan, 0
+	i := 0
+	if pv := a.prevValue; !isNaN(pv) {
+		for i < len(s) && s[i] == pv {
+			i++
+		}
+		best, bestN = pv, i+1
+	}
+	for i < len(s) {
 		j := i + 1
 		for j < len(s) && s[j] == s[i] {
 			j++
@@ -342,6 +357,8 @@ func rollupDelta(a *rollupArgs) float64 {
 	return vs[len(vs)-1] - pv
 }
 
+// rollupIncreasePure assumes a counter without a previous sample in reach
+// started at zero, or kept the value of the last sample before a gap.
 func rollupIncreasePure(a *rollupArgs) float64 {
 	pv := a.prevValue
 	if isNaN(pv) {
@@ -349,6 +366,9 @@ func rollupIncreasePure(a *rollupArgs) float64 {
 			return nan
 		}
 		pv = 0
+		if !isNaN(a.realPrev) {
+			pv = a.realPrev
+		}
 	}
 	if len(a.values) == 0 {
 		return 0

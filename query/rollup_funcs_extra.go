@@ -172,7 +172,7 @@ func rollupTlastChange(a *rollupArgs) float64 {
 			return float64(ts[i+1]) / 1e3
 		}
 	}
-	if isNaN(a.prevValue) || a.prevValue == last {
+	if !isNaN(a.prevValue) && a.prevValue == last {
 		return nan
 	}
 	return float64(ts[0]) / 1e3
@@ -344,48 +344,16 @@ func mkSumCmp(cmp func(v, x float64) bool) func(p rollupParams) (rollupFunc, err
 	}
 }
 
-// adjacent computes a value per pair of neighbouring samples in the window
-// (the previous sample included); the rollup_* family summarises them.
-type adjacentFunc func(v0, v1 float64, t0, t1 int64) float64
-
-func adjacentRate(v0, v1 float64, t0, t1 int64) float64 { return (v1 - v0) / (float64(t1-t0) / 1e3) }
-
-func adjacentDelta(v0, v1 float64, _, _ int64) float64 { return v1 - v0 }
-
-func adjacentInterval(_, _ float64, t0, t1 int64) float64 { return float64(t1-t0) / 1e3 }
-
-// multiRollup builds rollup(), or rollup_<x>() over adjacent values, with
-// outputs min, max and avg (or the one its string argument names).
-func multiRollup(adj adjacentFunc) func(p rollupParams) ([]rollupOutput, error) {
-	return func(p rollupParams) ([]rollupOutput, error) {
-		vals := func(a *rollupArgs) []float64 {
-			if adj == nil {
-				return a.values
-			}
-			vs, ts := a.values, a.timestamps
-			pv, pt := a.prevValue, a.prevT
-			if isNaN(pv) {
-				if len(vs) < 2 {
-					return nil
-				}
-				pv, pt, vs, ts = vs[0], ts[0], vs[1:], ts[1:]
-			}
-			out := make([]float64, 0, len(vs))
-			for i, v := range vs {
-				if ts[i] > pt {
-					out = append(out, adj(pv, v, pt, ts[i]))
-				}
-				pv, pt = v, ts[i]
-			}
-			return out
-		}
-		all := []rollupOutput{
-			{label: "rollup", value: "min", f: func(a *rollupArgs) float64 { return rollupMin(&rollupArgs{values: vals(a)}) }},
-			{label: "rollup", value: "max", f: func(a *rollupArgs) float64 { return rollupMax(&rollupArgs{values: vals(a)}) }},
-			{label: "rollup", value: "avg", f: func(a *rollupArgs) float64 { return rollupAvg(&rollupArgs{values: vals(a)}) }},
-		}
-		return pickOutput(all, p)
+// multiRollup builds rollup() and the rollup_<x>() family (whose values
+// the cursor has already turned into deltas, rates or intervals, see
+// preKind): outputs min, max and avg, or the one its string argument names.
+func multiRollup(p rollupParams) ([]rollupOutput, error) {
+	all := []rollupOutput{
+		{label: "rollup", value: "min", f: rollupMin},
+		{label: "rollup", value: "max", f: rollupMax},
+		{label: "rollup", value: "avg", f: rollupAvg},
 	}
+	return pickOutput(all, p)
 }
 
 // pickOutput keeps the output named by the optional string argument.
@@ -404,17 +372,58 @@ func pickOutput(all []rollupOutput, p rollupParams) ([]rollupOutput, error) {
 	return nil, errorf(ErrBadArgument, "unknown rollup output %q", p.strs[0])
 }
 
+// multiCandlestick builds rollup_candlestick as MetricsQL defines it: the
+// window's samples before the step time, plus the previous sample when it
+// lies exactly at the window's start.
 func multiCandlestick(p rollupParams) ([]rollupOutput, error) {
 	all := []rollupOutput{
 		{label: "rollup", value: "open", f: func(a *rollupArgs) float64 {
-			if !isNaN(a.prevValue) {
-				return a.prevValue
+			if first := candleFirst(a); !isNaN(first) {
+				return first
 			}
-			return rollupFirst(a)
+			if vs := candleValues(a); len(vs) > 0 {
+				return vs[0]
+			}
+			return nan
 		}},
-		{label: "rollup", value: "close", f: rollupLast},
-		{label: "rollup", value: "low", f: rollupMin},
-		{label: "rollup", value: "high", f: rollupMax},
+		{label: "rollup", value: "close", f: func(a *rollupArgs) float64 {
+			if vs := candleValues(a); len(vs) > 0 {
+				return vs[len(vs)-1]
+			}
+			return candleFirst(a)
+		}},
+		{label: "rollup", value: "low", f: func(a *rollupArgs) float64 { return candleExtreme(a, -1) }},
+		{label: "rollup", value: "high", f: func(a *rollupArgs) float64 { return candleExtreme(a, 1) }},
 	}
 	return pickOutput(all, p)
+}
+
+// candleValues returns the window's values with timestamps before the
+// step time.
+func candleValues(a *rollupArgs) []float64 {
+	n := len(a.timestamps)
+	for n > 0 && a.timestamps[n-1] >= a.currT {
+		n--
+	}
+	return a.values[:n]
+}
+
+// candleFirst returns the previous sample if it lies at the window start.
+func candleFirst(a *rollupArgs) float64 {
+	if a.prevT+a.window >= a.currT {
+		return a.prevValue
+	}
+	return nan
+}
+
+// candleExtreme returns the maximum (sign 1) or minimum (sign -1) of the
+// candle's values.
+func candleExtreme(a *rollupArgs, sign float64) float64 {
+	m := candleFirst(a)
+	for _, v := range candleValues(a) {
+		if isNaN(m) || (v-m)*sign > 0 {
+			m = v
+		}
+	}
+	return m
 }

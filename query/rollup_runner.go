@@ -37,11 +37,15 @@ type rollupRunner struct {
 	spec      *rollupSpec
 	outs      []rollupOutput
 	grid      []int64 // step times, shifted by the offset
+	end       int64   // the query's end, shifted: samples are read up to it
 	window    int64   // explicit window, 0 when implicit
 	step      int64
 	lookback  int64 // LookbackDelta in ms, 0 for none
 	isDefault bool
-	keepName  bool
+	// windowOnly: the rollup reads only its explicit window, so the series
+	// need not be read before the first one.
+	windowOnly bool
+	keepName   bool
 }
 
 // outputLabels returns the labels of output o for an input series.
@@ -60,7 +64,7 @@ func (rr *rollupRunner) outputLabels(ls tsdb.Labels, o rollupOutput) tsdb.Labels
 // found by moving forward: samples before a window are dropped, gaps are
 // skipped with SeekTo, and no sample is read twice.
 func (rr *rollupRunner) run(it sampleIter, dst [][]float64, c *cursor) (int, error) {
-	c.reset(it, rr.spec.removeResets, rr.spec.keepStale)
+	c.reset(it, rr.spec.removeResets, rr.spec.keepStale, rr.spec.pre)
 	c.fillN(21)
 	maxPrev := maxPrevInterval(scrapeInterval(c.ts, rr.step))
 	if rr.lookback > 0 && maxPrev > rr.lookback {
@@ -86,11 +90,11 @@ func (rr *rollupRunner) run(it sampleIter, dst [][]float64, c *cursor) (int, err
 		}
 		c.fillPast(tEnd)
 		c.dropThrough(tStart)
-		// fillPast stopped at the first sample after tEnd, so only that one
-		// (or the few read ahead by fillN) lie beyond the window.
+		// The buffer ends past tEnd by up to a batch: find the window's end.
 		j := len(c.ts)
-		for j > c.head && c.ts[j-1] > tEnd {
-			j--
+		if j > c.head && c.ts[j-1] > tEnd {
+			k, _ := slices.BinarySearch(c.ts[c.head:j], tEnd+1)
+			j = c.head + k
 		}
 		a.values, a.timestamps = c.vs[c.head:j], c.ts[c.head:j]
 		a.prevValue, a.prevT = nan, tStart-maxPrev
@@ -110,133 +114,6 @@ func (rr *rollupRunner) run(it sampleIter, dst [][]float64, c *cursor) (int, err
 		}
 	}
 	return c.scanned, c.it.Err()
-}
-
-// cursor buffers the samples of one series between the current window's
-// start and one sample past its end.
-type cursor struct {
-	it           sampleIter
-	tit          *tsdb.Iterator // it, when it is a store iterator (saves dynamic calls)
-	ts           []int64
-	vs           []float64
-	head         int // ts[head:] are live
-	done         bool
-	pending      bool // it.At() holds a sample not yet buffered (after SeekTo)
-	lastT        int64
-	hasPrev      bool
-	prevT        int64
-	prevV        float64
-	scanned      int
-	removeResets bool
-	keepStale    bool
-	// counter-reset removal state
-	started          bool
-	lastRaw, lastOut float64
-	correction       float64
-}
-
-// reset prepares c for another series, keeping its buffers.
-func (c *cursor) reset(it sampleIter, removeResets, keepStale bool) {
-	*c = cursor{it: it, ts: c.ts[:0], vs: c.vs[:0], removeResets: removeResets, keepStale: keepStale}
-	c.tit, _ = it.(*tsdb.Iterator)
-}
-
-// readOne buffers the next usable sample; NaNs are skipped (MetricsQL
-// ignores them), staleness markers too unless the rollup wants them.
-func (c *cursor) readOne() bool {
-	for {
-		var t int64
-		var v float64
-		switch {
-		case c.pending:
-			c.pending = false
-			t, v = c.it.At()
-		case c.tit != nil:
-			if !c.tit.Next() {
-				c.done = true
-				return false
-			}
-			t, v = c.tit.At()
-		default:
-			if !c.it.Next() {
-				c.done = true
-				return false
-			}
-			t, v = c.it.At()
-		}
-		c.lastT = t
-		if isNaN(v) && (c.removeResets || !c.keepStale || !isStaleNaN(v)) {
-			continue
-		}
-		c.scanned++
-		if c.removeResets {
-			v = c.correct(v)
-		}
-		if c.head > 1024 && c.head > len(c.ts)/2 {
-			n := copy(c.ts, c.ts[c.head:])
-			copy(c.vs, c.vs[c.head:])
-			c.ts, c.vs, c.head = c.ts[:n], c.vs[:n], 0
-		}
-		c.ts = append(c.ts, t)
-		c.vs = append(c.vs, v)
-		return true
-	}
-}
-
-// correct removes counter resets as MetricsQL does: a drop of more than
-// an eighth of the previous value is a reset (the counter restarted from
-// zero), a smaller one is jitter and is evened out.
-func (c *cursor) correct(v float64) float64 {
-	if !c.started {
-		c.started = true
-		c.lastRaw, c.lastOut = v, v
-		return v
-	}
-	if d := v - c.lastRaw; d < 0 {
-		if -d*8 < c.lastRaw {
-			c.correction += c.lastRaw - v
-		} else {
-			c.correction += c.lastRaw
-		}
-	}
-	c.lastRaw = v
-	out := v + c.correction
-	if out < c.lastOut {
-		out = c.lastOut
-	}
-	c.lastOut = out
-	return out
-}
-
-// fillN buffers up to n samples.
-func (c *cursor) fillN(n int) {
-	for len(c.ts) < n && !c.done {
-		c.readOne()
-	}
-}
-
-// fillPast buffers samples until one lies after t or the series ends.
-func (c *cursor) fillPast(t int64) {
-	for !c.done && (c.head == len(c.ts) || c.ts[len(c.ts)-1] <= t) {
-		c.readOne()
-	}
-}
-
-// dropThrough drops buffered samples at or before t, remembering the last.
-func (c *cursor) dropThrough(t int64) {
-	for c.head < len(c.ts) && c.ts[c.head] <= t {
-		c.hasPrev, c.prevT, c.prevV = true, c.ts[c.head], c.vs[c.head]
-		c.head++
-	}
-}
-
-// seek skips to the first sample at or after t.
-func (c *cursor) seek(t int64) {
-	if c.it.SeekTo(t) {
-		c.pending = true
-	} else {
-		c.done = true
-	}
 }
 
 // scrapeInterval estimates a series' sample interval as MetricsQL does:

@@ -18,6 +18,24 @@ type rollupSpec struct {
 	keepName         bool // the result keeps the metric name
 	keepStale        bool // staleness markers reach the function
 	noSeek           bool // the function reads the real previous sample at any distance
+	pre              preKind
+}
+
+// windowOnly lists the rollups that read nothing outside their window (no
+// previous sample, no scrape interval): their series are read from the
+// first window's start, not 5 minutes earlier (a lookup table).
+var windowOnly = map[string]bool{
+	"avg_over_time": true, "min_over_time": true, "max_over_time": true, "sum_over_time": true,
+	"sum2_over_time": true, "count_over_time": true, "stddev_over_time": true, "stdvar_over_time": true,
+	"quantile_over_time": true, "quantiles_over_time": true, "median_over_time": true,
+	"mad_over_time": true, "range_over_time": true, "present_over_time": true,
+	"distinct_over_time": true, "geomean_over_time": true, "first_over_time": true,
+	"last_over_time": true, "tfirst_over_time": true, "tlast_over_time": true,
+	"tmin_over_time": true, "tmax_over_time": true, "stale_samples_over_time": true,
+	"count_eq_over_time": true, "count_ne_over_time": true, "count_gt_over_time": true,
+	"count_le_over_time": true, "share_eq_over_time": true, "share_gt_over_time": true,
+	"share_le_over_time": true, "sum_eq_over_time": true, "sum_gt_over_time": true,
+	"sum_le_over_time": true, "duration_over_time": true,
 }
 
 // outputs returns the outputs of the call with parameters p.
@@ -42,7 +60,7 @@ var rollupSpecs = map[string]*rollupSpec{
 	"rate":                    {minArgs: 1, maxArgs: 1, f: rollupDerivFast, removeResets: true, adjustWindow: true},
 	"irate":                   {minArgs: 1, maxArgs: 1, f: rollupIderiv, removeResets: true, adjustWindow: true},
 	"increase":                {minArgs: 1, maxArgs: 1, f: rollupDelta, removeResets: true, noSeek: true},
-	"increase_pure":           {minArgs: 1, maxArgs: 1, f: rollupIncreasePure, removeResets: true},
+	"increase_pure":           {minArgs: 1, maxArgs: 1, f: rollupIncreasePure, removeResets: true, noSeek: true},
 	"delta":                   {minArgs: 1, maxArgs: 1, f: rollupDelta, noSeek: true},
 	"idelta":                  {minArgs: 1, maxArgs: 1, f: rollupIdelta},
 	"deriv":                   {minArgs: 1, maxArgs: 1, f: rollupDerivSlow, adjustWindow: true},
@@ -92,7 +110,7 @@ var rollupSpecs = map[string]*rollupSpec{
 	"tmax_over_time":          {minArgs: 1, maxArgs: 1, f: rollupTmax},
 	"tlast_change_over_time":  {minArgs: 1, maxArgs: 1, f: rollupTlastChange},
 	"stale_samples_over_time": {minArgs: 1, maxArgs: 1, f: rollupStaleSamples, keepStale: true},
-	"rate_over_sum":           {minArgs: 1, maxArgs: 1, f: rollupRateOverSum},
+	"rate_over_sum":           {minArgs: 1, maxArgs: 1, f: rollupRateOverSum, adjustWindow: true},
 	"holt_winters":            {minArgs: 3, maxArgs: 3, mk: mkHoltWinters, keepName: true},
 	"hoeffding_bound_lower":   {minArgs: 2, maxArgs: 2, mk: mkHoeffding(-1), keepName: true},
 	"hoeffding_bound_upper":   {minArgs: 2, maxArgs: 2, mk: mkHoeffding(1), keepName: true},
@@ -107,13 +125,13 @@ var rollupSpecs = map[string]*rollupSpec{
 	"sum_eq_over_time":        {minArgs: 2, maxArgs: 2, mk: mkSumCmp(func(v, x float64) bool { return v == x })},
 	"sum_gt_over_time":        {minArgs: 2, maxArgs: 2, mk: mkSumCmp(func(v, x float64) bool { return v > x })},
 	"sum_le_over_time":        {minArgs: 2, maxArgs: 2, mk: mkSumCmp(func(v, x float64) bool { return v <= x })},
-	"rollup":                  {minArgs: 1, maxArgs: 2, multi: multiRollup(nil)},
-	"rollup_rate":             {minArgs: 1, maxArgs: 2, multi: multiRollup(adjacentRate), removeResets: true},
-	"rollup_deriv":            {minArgs: 1, maxArgs: 2, multi: multiRollup(adjacentRate)},
-	"rollup_increase":         {minArgs: 1, maxArgs: 2, multi: multiRollup(adjacentDelta), removeResets: true},
-	"rollup_delta":            {minArgs: 1, maxArgs: 2, multi: multiRollup(adjacentDelta)},
-	"rollup_scrape_interval":  {minArgs: 1, maxArgs: 2, multi: multiRollup(adjacentInterval)},
-	"rollup_candlestick":      {minArgs: 1, maxArgs: 2, multi: multiCandlestick, keepName: true},
+	"rollup":                  {minArgs: 1, maxArgs: 2, multi: multiRollup, keepName: true, adjustWindow: true},
+	"rollup_rate":             {minArgs: 1, maxArgs: 2, multi: multiRollup, removeResets: true, adjustWindow: true, pre: preDeriv},
+	"rollup_deriv":            {minArgs: 1, maxArgs: 2, multi: multiRollup, adjustWindow: true, noSeek: true, pre: preDeriv},
+	"rollup_increase":         {minArgs: 1, maxArgs: 2, multi: multiRollup, removeResets: true, pre: preDelta},
+	"rollup_delta":            {minArgs: 1, maxArgs: 2, multi: multiRollup, noSeek: true, pre: preDelta},
+	"rollup_scrape_interval":  {minArgs: 1, maxArgs: 2, multi: multiRollup, adjustWindow: true, noSeek: true, pre: preInterval},
+	"rollup_candlestick":      {minArgs: 1, maxArgs: 2, multi: multiCandlestick, keepName: true, adjustWindow: true},
 	"aggr_over_time":          {minArgs: 2, maxArgs: -1, multi: multiAggrOverTime},
 }
 

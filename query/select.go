@@ -26,8 +26,11 @@ type seriesSink interface {
 // the series over the engine's workers. Each worker reads one series at a
 // time, so memory holds one series' window per worker plus the results.
 func (ev *evaluator) rollupSelect(ec *evalConfig, me *metricsql.MetricExpr, rr *rollupRunner, sink seriesSink) error {
-	maxt := rr.grid[len(rr.grid)-1]
+	maxt := max(rr.grid[len(rr.grid)-1], rr.end)
 	mint := rr.grid[0] - max(rr.window, rr.step) - defaultSilence
+	if rr.windowOnly {
+		mint = rr.grid[0] - rr.window
+	}
 	series, err := ev.selectSeries(mint, maxt, me)
 	if err != nil {
 		return err
@@ -48,6 +51,7 @@ func (ev *evaluator) rollupSelect(ec *evalConfig, me *metricsql.MetricExpr, rr *
 			}()
 			dst := make([][]float64, len(rr.outs))
 			var c cursor
+			var sit *tsdb.Iterator
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(series) {
@@ -64,7 +68,8 @@ func (ev *evaluator) rollupSelect(ec *evalConfig, me *metricsql.MetricExpr, rr *
 						dst[k] = make([]float64, len(rr.grid))
 					}
 				}
-				n, err := rr.run(series[i].Iterator(), dst, &c)
+				sit = series[i].ReuseIterator(sit)
+				n, err := rr.run(sit, dst, &c)
 				if err != nil {
 					return fmt.Errorf("read %s: %w", series[i].Labels, err)
 				}

@@ -3,6 +3,8 @@ package query
 import (
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/VictoriaMetrics/metricsql"
@@ -101,15 +103,15 @@ func newTransformSpecs() map[string]*transformSpec {
 		"running_min":                {1, 1, tfRunning("min")},
 		"running_max":                {1, 1, tfRunning("max")},
 		"range_sum":                  {1, 1, tfRange(rollupSum, false)},
-		"range_avg":                  {1, 1, tfRange(rollupAvg, true)},
-		"range_min":                  {1, 1, tfRange(rollupMin, true)},
-		"range_max":                  {1, 1, tfRange(rollupMax, true)},
+		"range_avg":                  {1, 1, tfRange(rollupAvg, false)},
+		"range_min":                  {1, 1, tfRange(rollupMin, false)},
+		"range_max":                  {1, 1, tfRange(rollupMax, false)},
 		"range_first":                {1, 1, tfRange(rollupFirst, true)},
 		"range_last":                 {1, 1, tfRange(rollupLast, true)},
 		"range_median":               {1, 1, tfRange(rollupMedian, true)},
-		"range_stddev":               {1, 1, tfRange(rollupStddev, false)},
-		"range_stdvar":               {1, 1, tfRange(rollupStdvar, false)},
-		"range_mad":                  {1, 1, tfRange(rollupMAD, false)},
+		"range_stddev":               {1, 1, tfRange(rollupStddev, true)},
+		"range_stdvar":               {1, 1, tfRange(rollupStdvar, true)},
+		"range_mad":                  {1, 1, tfRange(rollupMAD, true)},
 		"range_quantile":             {2, 2, tfRangeQuantile},
 		"range_normalize":            {1, -1, tfRangeNormalize},
 		"range_zscore":               {1, 1, tfRangeZscore},
@@ -227,15 +229,39 @@ func tfRound(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseri
 	}
 	for _, ts := range tss {
 		for i, v := range ts.values {
-			if isNaN(v) {
-				continue
+			if !isNaN(v) {
+				ts.values[i] = roundTo(v, nearest[i])
 			}
-			n := nearest[i]
-			inv := 1 / n
-			ts.values[i] = math.Floor(v*inv+0.5) / inv
 		}
 	}
 	return fixNames(tss, true), nil
+}
+
+// roundTo rounds v to a multiple of nearest as MetricsQL does: add half of
+// nearest away from zero, drop the remainder, then truncate to nearest's
+// decimal digits so the binary error of the remainder does not show.
+func roundTo(v, nearest float64) float64 {
+	p10 := math.Pow10(-decimalExponent(nearest))
+	v += 0.5 * math.Copysign(nearest, v)
+	v -= math.Mod(v, nearest)
+	v, _ = math.Modf(v * p10)
+	return v / p10
+}
+
+// decimalExponent returns e such that n = m * 10^e with an integer m
+// without trailing zeros (0.25 -> -2, 5 -> 0, 300 -> 2), from n's
+// shortest decimal form.
+func decimalExponent(n float64) int {
+	if n == 0 || isNaN(n) || isInf(n) {
+		return 0
+	}
+	s := strconv.FormatFloat(math.Abs(n), 'e', -1, 64) // d.ddde±x
+	mant, exp, _ := strings.Cut(s, "e")
+	e, _ := strconv.Atoi(exp)
+	if dot := strings.IndexByte(mant, '.'); dot >= 0 {
+		e -= len(mant) - dot - 1
+	}
+	return e
 }
 
 func clampWith(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr, lo, hi metricsql.Expr) ([]*timeseries, error) {

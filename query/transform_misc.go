@@ -308,7 +308,7 @@ func tfRemoveResets(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*t
 			}
 		}
 	}
-	return fixNames(tss, fe.KeepMetricNames), nil
+	return tss, nil
 }
 
 // tfRunning computes a running sum, average, minimum or maximum.
@@ -339,7 +339,7 @@ func tfRunning(kind string) func(ev *evaluator, ec *evalConfig, fe *metricsql.Fu
 				ts.values[i] = acc
 			}
 		}
-		return fixNames(tss, kind != "sum" || fe.KeepMetricNames), nil
+		return fixNames(tss, fe.KeepMetricNames), nil
 	}
 }
 
@@ -385,7 +385,7 @@ func tfRangeQuantile(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*
 	for _, ts := range tss {
 		setRange(ts, quantileOf(phis[0], nonNaN(ts.values)))
 	}
-	return fixNames(tss, fe.KeepMetricNames), nil
+	return tss, nil
 }
 
 func tfRangeNormalize(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
