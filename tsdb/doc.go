@@ -79,6 +79,15 @@
 // flight; past that they wait up to 5 s, then fail with ErrOverloaded);
 // one flush runs at a time in the background goroutine Open starts and
 // Close stops. Select copies the compressed chunks it needs before it
-// returns, so a SeriesSet is a stable snapshot and its Iterators may run
-// on other goroutines.
+// returns (from 256 series on, with up to four goroutines reading day files
+// in parallel, all joined before it returns), so a SeriesSet is a stable
+// snapshot and its Iterators may run on other goroutines.
+//
+// # Reading
+//
+// An Iterator walks one series in time order: Next and SeekTo sample by
+// sample, or NextBatch a whole epoch at a time (decoded in tight loops) and
+// SkipTo to move past a window; Series.ReuseIterator recycles one
+// iterator's buffers across series. An epoch with several sources (late
+// flushes, the head) is merged once, the newest write winning.
 package tsdb
