@@ -25,6 +25,13 @@ type Point struct {
 	Labels Labels
 	T      int64 // milliseconds since the Unix epoch
 	V      float64
+	// Key, when not nil, identifies the series as its Labels do: points
+	// with equal Keys have equal Labels. A collector builds it from its raw
+	// input (the line-protocol series key, say), starting with a prefix of
+	// its own so keys of different protocols never meet. Write then finds
+	// the series with one hash of Key instead of hashing and comparing
+	// every label. Write does not retain it.
+	Key []byte
 }
 
 // Sample is one timestamped value.
@@ -62,6 +69,7 @@ type DB struct {
 	lock   *os.File // flock'ed LOCK file: one process per data directory
 
 	ix    *index
+	keys  keyCache
 	wal   *wal.WAL
 	head  *head
 	parts *partitions

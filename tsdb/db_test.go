@@ -390,3 +390,45 @@ func firstDiff(a, b []Sample) int {
 	}
 	return min(len(a), len(b))
 }
+
+// TestDB_Write_Key checks that points carrying a Key land in the series
+// their labels name, whether the key is new, cached, or absent.
+func TestDB_Write_Key(t *testing.T) {
+	clock := newTestClock(t0)
+	db := openTestDB(t, testConfig(t.TempDir()), clock)
+	defer db.Close()
+	ctx := context.Background()
+	now := clock.Now().UnixMilli()
+	kp := func(ts int64, v float64, key string, nv ...string) Point {
+		p := pt(ts, v, nv...)
+		if key != "" {
+			p.Key = []byte(key)
+		}
+		return p
+	}
+	for i, batch := range [][]Point{
+		{kp(now, 1, "t\x00a", "__name__", "m", "h", "a"), kp(now, 2, "t\x00b", "__name__", "m", "h", "b")},
+		{kp(now+1, 3, "t\x00a", "__name__", "m", "h", "a"), kp(now+1, 4, "", "__name__", "m", "h", "b")},
+		{kp(now+2, 5, "t\x00b", "__name__", "m", "h", "b"), kp(now+2, 6, "t\x00a2", "__name__", "m", "h", "a")},
+	} {
+		if err := db.Write(ctx, batch); err != nil {
+			t.Fatalf("batch %d: %v", i, err)
+		}
+	}
+	got := readAll(t, db, MinTime, MaxTime, eq("__name__", "m"))
+	want := map[string][]Sample{
+		`m{h="a"}`: {{now, 1}, {now + 1, 3}, {now + 2, 6}},
+		`m{h="b"}`: {{now, 2}, {now + 1, 4}, {now + 2, 5}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d series, want 2: %v", len(got), got)
+	}
+	for k, w := range want {
+		if !sameSamples(got[k], w) {
+			t.Errorf("%s: got %v, want %v", k, got[k], w)
+		}
+	}
+	if n := db.NumSeries(); n != 2 {
+		t.Errorf("%d series created, want 2", n)
+	}
+}

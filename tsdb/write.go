@@ -11,6 +11,8 @@ import (
 
 // writeBatch is the scratch space of one Write call, pooled.
 type writeBatch struct {
+	ids     []uint32 // series IDs found by Point.Key, 0 when not
+	newKeys []int    // points whose Key was not cached but whose series was found
 	samples []walSample
 	defs    []seriesDef
 	defSeen map[uint32]struct{}
@@ -29,6 +31,7 @@ var batchPool = sync.Pool{New: func() any { return &writeBatch{defSeen: make(map
 
 func (b *writeBatch) reset() {
 	b.samples, b.defs, b.series, b.rec = b.samples[:0], b.defs[:0], b.series[:0], b.rec[:0]
+	b.ids, b.newKeys = b.ids[:0], b.newKeys[:0]
 	b.created, b.touched = b.created[:0], b.touched[:0]
 	clear(b.defSeen)
 }
@@ -119,6 +122,7 @@ func (db *DB) resolve(pts []Point, b *writeBatch) partialErr {
 	var perr partialErr
 	now := db.now()
 	mint, maxt := now.Add(-db.cfg.Retention).UnixMilli(), now.Add(db.cfg.MaxFuture).UnixMilli()
+	b.ids = db.keys.lookup(pts, b.ids)
 	for i := range pts {
 		p := &pts[i]
 		if p.T < mint || p.T > maxt {
@@ -126,15 +130,22 @@ func (db *DB) resolve(pts []Point, b *writeBatch) partialErr {
 				p.Labels, time.UnixMilli(p.T).UTC().Format(time.RFC3339Nano), ErrOutOfBounds))
 			continue
 		}
-		ls := p.Labels.WithoutEmpty()
-		if err := ls.Validate(); err != nil {
-			perr.add(err)
-			continue
-		}
-		id, created, err := db.ix.getOrCreate(ls)
-		if err != nil {
-			perr.add(err)
-			continue
+		id, created := b.ids[i], false
+		if id == 0 {
+			ls := p.Labels.WithoutEmpty()
+			if err := ls.Validate(); err != nil {
+				perr.add(err)
+				continue
+			}
+			var err error
+			if id, created, err = db.ix.getOrCreate(ls); err != nil {
+				perr.add(err)
+				continue
+			}
+			if p.Key != nil {
+				b.ids[i] = id
+				b.newKeys = append(b.newKeys, i)
+			}
 		}
 		if created || !db.head.series(id).logged.Load() {
 			if _, ok := b.defSeen[id]; !ok {
@@ -145,6 +156,7 @@ func (db *DB) resolve(pts []Point, b *writeBatch) partialErr {
 		}
 		b.samples = append(b.samples, walSample{id, p.T, p.V})
 	}
+	db.keys.add(pts, b.ids, b.newKeys)
 	return perr
 }
 

@@ -174,15 +174,33 @@ func (h *Handler) ingest(ctx context.Context, body []byte, po ParseOptions) outc
 		p.release()
 		h.parsers.Put(p)
 	}()
+	// Batch n is written while batch n+1 is parsed: a Write waits for its
+	// WAL fdatasync, and the parser's arenas alternate (see Parser.Next).
 	var o outcome
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	inflight := false
 	for {
 		pts := p.Next(h.opts.BatchPoints)
+		if inflight {
+			r := <-done
+			inflight = false
+			if h.fold(ctx, r.n, r.err, &o) {
+				break
+			}
+		}
 		if len(pts) == 0 {
 			break
 		}
-		if stop := h.writeBatch(ctx, pts, &o); stop {
-			break
-		}
+		inflight = true
+		go func() { done <- result{len(pts), h.w.Write(ctx, pts)} }()
+	}
+	if inflight {
+		r := <-done
+		h.fold(ctx, r.n, r.err, &o)
 	}
 	parseBad, longBad := p.Rejected()
 	if parseBad > 0 {
@@ -198,24 +216,23 @@ func (h *Handler) ingest(ctx context.Context, body []byte, po ParseOptions) outc
 	return o
 }
 
-// writeBatch hands one batch to the Writer and folds the result into o. It
+// fold folds the Writer's answer for a batch of n points into o. It
 // reports whether the request must stop (overload or internal error).
-func (h *Handler) writeBatch(ctx context.Context, pts []tsdb.Point, o *outcome) bool {
-	err := h.w.Write(ctx, pts)
+func (h *Handler) fold(ctx context.Context, n int, err error, o *outcome) bool {
 	var pe *tsdb.PartialWriteError
 	switch {
 	case err == nil:
-		o.written += len(pts)
-		h.stats.Samples.Add(uint64(len(pts)))
+		o.written += n
+		h.stats.Samples.Add(uint64(n))
 	case errors.Is(err, tsdb.ErrOverloaded):
 		h.stats.Reject("requests", "overloaded", 1)
 		o.overload = true
 		return true
 	case errors.As(err, &pe):
-		dropped := min(max(pe.Dropped, 0), len(pts))
-		o.written += len(pts) - dropped
+		dropped := min(max(pe.Dropped, 0), n)
+		o.written += n - dropped
 		o.rejected += dropped
-		h.stats.Samples.Add(uint64(len(pts) - dropped))
+		h.stats.Samples.Add(uint64(n - dropped))
 		if dropped > 0 {
 			h.stats.Reject("samples", writeReason(pe.First), uint64(dropped))
 		}

@@ -43,8 +43,19 @@ type Parser struct {
 	opts ParseOptions
 	recv int64 // receive time in ms, for lines without a timestamp
 
-	pts       []tsdb.Point
-	labels    []tsdb.Label    // arena of the current batch's label arrays; reused
+	pts    []tsdb.Point
+	labels []tsdb.Label // arena of the current batch's label arrays; reused
+	// The previous batch's points and labels, kept intact for one more Next
+	// so a caller can write batch n while Next builds batch n+1.
+	prevPts    []tsdb.Point
+	prevLabels []tsdb.Label
+	// keys is the arena of the points' series keys (tsdb.Point.Key), which
+	// alternates with prevKeys as labels do.
+	keys, prevKeys []byte
+	// keyable reports that the line's raw tag section (section) identifies
+	// its tags, so its points get a series key.
+	keyable   bool
+	section   []byte
 	sb        strings.Builder // arena of the current batch's strings; new per batch
 	arenaHint int             // bytes the last batch's string arena took
 
@@ -129,10 +140,14 @@ func Parse(body []byte, opts ParseOptions) ([]tsdb.Point, error) {
 // Next returns the points of the next lines, at least max of them unless
 // the body ends first (a line is never split, so a batch may exceed max by
 // the fields of one line). It returns nil when the body is consumed. The
-// returned points and their Labels are valid until the next call of Next or
-// Reset; their strings stay valid for good.
+// returned points and their Labels stay valid through the following call
+// of Next (two batches alternate between two arenas, so one can be written
+// while the next is parsed) and until Reset; their strings stay valid for
+// good.
 func (p *Parser) Next(max int) []tsdb.Point {
-	p.pts, p.labels = p.pts[:0], p.labels[:0]
+	p.pts, p.prevPts = p.prevPts[:0], p.pts
+	p.labels, p.prevLabels = p.prevLabels[:0], p.labels
+	p.keys, p.prevKeys = p.prevKeys[:0], p.keys
 	if p.sb.Len() > 0 {
 		p.arenaHint = p.sb.Len()
 	}
@@ -184,6 +199,10 @@ func (p *Parser) firstError() *ParseError {
 func (p *Parser) release() {
 	clear(p.labels[:cap(p.labels)])
 	clear(p.pts[:cap(p.pts)])
+	clear(p.prevLabels[:cap(p.prevLabels)])
+	clear(p.prevPts[:cap(p.prevPts)])
+	p.prevPts, p.prevLabels = p.prevPts[:0], p.prevLabels[:0]
+	p.section, p.keyable = nil, false
 	clear(p.tags[:cap(p.tags)])
 	clear(p.tpl[:cap(p.tpl)])
 	clear(p.fields[:cap(p.fields)])

@@ -119,8 +119,28 @@ func (p *Parser) emit(t int64) {
 			p.labels[start+namePos].Value = f.name
 		}
 		end := len(p.labels)
-		p.pts = append(p.pts, tsdb.Point{Labels: p.labels[start:end:end], T: t, V: f.v})
+		p.pts = append(p.pts, tsdb.Point{Labels: p.labels[start:end:end], T: t, V: f.v, Key: p.seriesKey(f)})
 	}
+}
+
+// keyPrefix starts every series key of this package (see tsdb.Point.Key).
+const keyPrefix = "lp\x00"
+
+// seriesKey returns the series key of field f of the current line: the db
+// parameter, the raw tag section and the metric name determine its labels.
+// Lines whose tags had escapes, and _info series, get none.
+func (p *Parser) seriesKey(f *field) []byte {
+	if !p.keyable || f.info {
+		return nil
+	}
+	start := len(p.keys)
+	p.keys = append(p.keys, keyPrefix...)
+	p.keys = append(p.keys, p.opts.DB...)
+	p.keys = append(p.keys, 0)
+	p.keys = append(p.keys, p.section...)
+	p.keys = append(p.keys, 0)
+	p.keys = append(p.keys, f.name...)
+	return p.keys[start:len(p.keys):len(p.keys)]
 }
 
 // appendInfoLabels appends the labels of a string field's _info series:

@@ -77,6 +77,7 @@ func (p *Parser) readTags() error {
 	if direct && start >= 0 {
 		section = p.body[start:end]
 	}
+	p.keyable, p.section = direct, section
 	if direct {
 		if i, ok := p.setIndex[string(section)]; ok {
 			p.cur = p.sets[i]
