@@ -28,6 +28,17 @@ func stringArgs(fe *metricsql.FuncExpr, from int) ([]string, error) {
 	return out, nil
 }
 
+// labelArgs evaluates a label_* call's string arguments (those after the
+// series argument), then its series argument.
+func (ev *evaluator) labelArgs(ec *evalConfig, fe *metricsql.FuncExpr) ([]string, []*timeseries, error) {
+	ss, err := stringArgs(fe, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	tss, err := ev.argSeries(ec, fe, 0)
+	return ss, tss, err
+}
+
 // checkLabelName rejects names a series cannot carry.
 func checkLabelName(s string) error {
 	if s == "" || !utf8.ValidString(s) {
@@ -37,7 +48,7 @@ func checkLabelName(s string) error {
 }
 
 func tfLabelReplace(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
-	ss, err := stringArgs(fe, 1)
+	ss, tss, err := ev.labelArgs(ec, fe)
 	if err != nil {
 		return nil, err
 	}
@@ -48,10 +59,6 @@ func tfLabelReplace(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*t
 	rx, err := regexp.Compile("^(?s:" + re + ")$")
 	if err != nil {
 		return nil, errorf(ErrBadArgument, "invalid regular expression %q", re)
-	}
-	tss, err := ev.argSeries(ec, fe, 0)
-	if err != nil {
-		return nil, err
 	}
 	for _, ts := range tss {
 		v := ts.labels.Get(src)
@@ -66,16 +73,12 @@ func tfLabelReplace(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*t
 }
 
 func tfLabelJoin(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
-	ss, err := stringArgs(fe, 1)
+	ss, tss, err := ev.labelArgs(ec, fe)
 	if err != nil {
 		return nil, err
 	}
 	dst, sep, srcs := ss[0], ss[1], ss[2:]
 	if err := checkLabelName(dst); err != nil {
-		return nil, err
-	}
-	tss, err := ev.argSeries(ec, fe, 0)
-	if err != nil {
 		return nil, err
 	}
 	for _, ts := range tss {
@@ -89,16 +92,12 @@ func tfLabelJoin(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*time
 }
 
 func tfLabelSet(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
-	ss, err := stringArgs(fe, 1)
+	ss, tss, err := ev.labelArgs(ec, fe)
 	if err != nil {
 		return nil, err
 	}
 	if len(ss)%2 != 0 {
 		return nil, errorf(ErrArgCount, "label_set needs name, value pairs")
-	}
-	tss, err := ev.argSeries(ec, fe, 0)
-	if err != nil {
-		return nil, err
 	}
 	for _, ts := range tss {
 		for i := 0; i < len(ss); i += 2 {
@@ -109,11 +108,7 @@ func tfLabelSet(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*times
 }
 
 func tfLabelDel(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
-	names, err := stringArgs(fe, 1)
-	if err != nil {
-		return nil, err
-	}
-	tss, err := ev.argSeries(ec, fe, 0)
+	names, tss, err := ev.labelArgs(ec, fe)
 	if err != nil {
 		return nil, err
 	}
@@ -124,11 +119,7 @@ func tfLabelDel(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*times
 }
 
 func tfLabelKeep(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
-	names, err := stringArgs(fe, 1)
-	if err != nil {
-		return nil, err
-	}
-	tss, err := ev.argSeries(ec, fe, 0)
+	names, tss, err := ev.labelArgs(ec, fe)
 	if err != nil {
 		return nil, err
 	}
@@ -140,16 +131,12 @@ func tfLabelKeep(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*time
 
 func tfLabelCopy(move bool) func(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
 	return func(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
-		ss, err := stringArgs(fe, 1)
+		ss, tss, err := ev.labelArgs(ec, fe)
 		if err != nil {
 			return nil, err
 		}
 		if len(ss)%2 != 0 {
 			return nil, errorf(ErrArgCount, "needs src, dst pairs")
-		}
-		tss, err := ev.argSeries(ec, fe, 0)
-		if err != nil {
-			return nil, err
 		}
 		for _, ts := range tss {
 			for i := 0; i < len(ss); i += 2 {
@@ -169,11 +156,7 @@ func tfLabelCopy(move bool) func(ev *evaluator, ec *evalConfig, fe *metricsql.Fu
 
 func tfLabelCase(upper bool) func(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
 	return func(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
-		names, err := stringArgs(fe, 1)
-		if err != nil {
-			return nil, err
-		}
-		tss, err := ev.argSeries(ec, fe, 0)
+		names, tss, err := ev.labelArgs(ec, fe)
 		if err != nil {
 			return nil, err
 		}
@@ -193,17 +176,13 @@ func tfLabelCase(upper bool) func(ev *evaluator, ec *evalConfig, fe *metricsql.F
 }
 
 func tfLabelMap(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
-	ss, err := stringArgs(fe, 1)
+	ss, tss, err := ev.labelArgs(ec, fe)
 	if err != nil {
 		return nil, err
 	}
 	name, pairs := ss[0], ss[1:]
 	if len(pairs)%2 != 0 {
 		return nil, errorf(ErrArgCount, "label_map needs from, to pairs")
-	}
-	tss, err := ev.argSeries(ec, fe, 0)
-	if err != nil {
-		return nil, err
 	}
 	for _, ts := range tss {
 		v := ts.labels.Get(name)
@@ -219,17 +198,13 @@ func tfLabelMap(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*times
 
 func tfLabelMatch(mismatch bool) func(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
 	return func(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
-		ss, err := stringArgs(fe, 1)
+		ss, tss, err := ev.labelArgs(ec, fe)
 		if err != nil {
 			return nil, err
 		}
 		rx, err := regexp.Compile("^(?s:" + ss[1] + ")$")
 		if err != nil {
 			return nil, errorf(ErrBadArgument, "invalid regular expression %q", ss[1])
-		}
-		tss, err := ev.argSeries(ec, fe, 0)
-		if err != nil {
-			return nil, err
 		}
 		out := tss[:0]
 		for _, ts := range tss {
@@ -267,17 +242,13 @@ func tfLabelValue(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*tim
 }
 
 func tfLabelTransform(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
-	ss, err := stringArgs(fe, 1)
+	ss, tss, err := ev.labelArgs(ec, fe)
 	if err != nil {
 		return nil, err
 	}
 	rx, err := regexp.Compile(ss[1])
 	if err != nil {
 		return nil, errorf(ErrBadArgument, "invalid regular expression %q", ss[1])
-	}
-	tss, err := ev.argSeries(ec, fe, 0)
-	if err != nil {
-		return nil, err
 	}
 	for _, ts := range tss {
 		v := ts.labels.Get(ss[0])
