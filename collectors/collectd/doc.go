@@ -96,8 +96,8 @@
 //	               read_error
 //	samples:       unknown_type, ds_count_mismatch, incomplete_identifier
 //	               (no plugin or type), nan, overloaded, too_many_series,
-//	               out_of_bounds, invalid_series, invalid_value, rejected,
-//	               write_error
+//	               out_of_bounds, invalid_series, invalid_value, shutdown,
+//	               store_error (collectors.DropReason)
 //	notifications: not_stored (message parts: counted, never stored)
 //
 // Nothing is logged per packet: a summary of the rejections of the last

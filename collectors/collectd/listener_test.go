@@ -216,7 +216,7 @@ func TestListener_Write_StoreErrors(t *testing.T) {
 	f("partial write: the rest counted by reason",
 		[]error{&tsdb.PartialWriteError{Dropped: 2, First: fmt.Errorf("series x: %w", tsdb.ErrTooManySeries)}},
 		0, 1, "samples", "too_many_series", 2)
-	f("store failure", []error{errors.New("disk on fire")}, 0, 0, "samples", "write_error", 3)
+	f("store failure", []error{errors.New("disk on fire")}, 0, 0, "samples", "store_error", 3)
 }
 
 func TestListener_Run_ShutdownFlushes(t *testing.T) {

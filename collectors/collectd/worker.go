@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"outpost/collectors"
 	"outpost/tsdb"
 )
 
@@ -98,48 +99,15 @@ func (w *worker) flush(ctx context.Context) {
 	w.pts = w.pts[:0]
 }
 
-// write stores pts, retrying briefly while the store is overloaded, and
-// counts what was stored and what was dropped, by reason.
+// write stores pts (collectors.Store: retried briefly while the store is
+// overloaded, counted by reason) and keeps a store failure for the next
+// summary line.
 func (l *Listener) write(ctx context.Context, pts []tsdb.Point) {
-	pause := overloadPause
-	for try := 1; ; try++ {
-		err := l.w.Write(ctx, pts)
-		var pwe *tsdb.PartialWriteError
-		switch {
-		case err == nil:
-			l.stats.Samples.Add(uint64(len(pts)))
-		case errors.As(err, &pwe):
-			dropped := min(max(pwe.Dropped, 0), len(pts))
-			l.stats.Samples.Add(uint64(len(pts) - dropped))
-			l.stats.Reject("samples", writeReason(pwe.First), uint64(dropped))
-		case errors.Is(err, tsdb.ErrOverloaded):
-			if try < overloadTries && sleep(ctx, pause) {
-				pause *= 2
-				continue
-			}
-			l.stats.Reject("samples", "overloaded", uint64(len(pts)))
-		default:
-			l.stats.Reject("samples", "write_error", uint64(len(pts)))
-			l.noteErr(fmt.Errorf("write %d collectd samples: %w", len(pts), err))
-		}
-		return
+	err := collectors.Store(ctx, l.w, l.stats, pts, collectors.Retry{Tries: overloadTries, Pause: overloadPause})
+	var pwe *tsdb.PartialWriteError
+	if err != nil && !errors.As(err, &pwe) && !errors.Is(err, tsdb.ErrOverloaded) {
+		l.noteErr(fmt.Errorf("write %d collectd samples: %w", len(pts), err))
 	}
-}
-
-// writeReason names the reason of a point the store rejected.
-func writeReason(err error) string {
-	switch {
-	case errors.Is(err, tsdb.ErrTooManySeries):
-		return "too_many_series"
-	case errors.Is(err, tsdb.ErrOutOfBounds):
-		return "out_of_bounds"
-	case errors.Is(err, tsdb.ErrNoMetricName), errors.Is(err, tsdb.ErrEmptyLabelName),
-		errors.Is(err, tsdb.ErrUnsortedLabels):
-		return "invalid_series"
-	case errors.Is(err, tsdb.ErrInvalidValue):
-		return "invalid_value"
-	}
-	return "rejected"
 }
 
 // summarize logs, at most once per summaryEvery, what was rejected since
@@ -178,16 +146,4 @@ func (l *Listener) summary(last map[string]uint64) []any {
 	}
 	l.errMu.Unlock()
 	return attrs
-}
-
-// sleep waits for d and reports whether ctx stayed alive meanwhile.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -120,7 +120,7 @@
 //
 // Everything is counted in a collectors.Stats with protocol "graphite":
 // samples written; rejected lines (parse, too_long, truncated), samples
-// (nan, overloaded, too_many_series, out_of_bounds, invalid, shutdown,
+// (nan, overloaded, too_many_series, out_of_bounds, invalid_series, invalid_value, shutdown,
 // store_error) and connections (too_many_connections, idle_timeout); bytes
 // received; connections accepted (each UDP datagram counts as one).
 //

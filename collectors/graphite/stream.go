@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"outpost/collectors"
 	"outpost/tsdb"
 )
 
@@ -98,50 +99,13 @@ func (s *stream) flush() {
 	s.pts = s.pts[:0]
 }
 
-// write stores pts, retrying with growing pauses while the store is
-// overloaded, and counts what was written and what was dropped, by reason.
+// write stores pts (collectors.Store: retried while the store is
+// overloaded, counted by reason) and keeps the store's refusal, if any, as
+// the example of the next summary line.
 func (l *Listener) write(ctx context.Context, pts []tsdb.Point) {
-	pause := firstRetryPause
-	for attempt := 0; ; attempt++ {
-		err := l.w.Write(ctx, pts)
-		if err == nil {
-			l.stats.Samples.Add(uint64(len(pts)))
-			return
-		}
-		var pwe *tsdb.PartialWriteError
-		if errors.As(err, &pwe) {
-			dropped := min(max(pwe.Dropped, 0), len(pts))
-			l.stats.Samples.Add(uint64(len(pts) - dropped))
-			l.stats.Reject("samples", dropReason(pwe.First), uint64(dropped))
-			l.noteExample("store", err)
-			return
-		}
-		if errors.Is(err, tsdb.ErrOverloaded) && attempt < writeRetries && sleep(ctx, pause) {
-			pause *= 2
-			continue
-		}
-		l.stats.Reject("samples", dropReason(err), uint64(len(pts)))
+	if err := collectors.Store(ctx, l.w, l.stats, pts, collectors.Retry{Tries: writeRetries + 1, Pause: firstRetryPause}); err != nil {
 		l.noteExample("store", err)
-		return
 	}
-}
-
-// dropReason names why the store refused points, for the statistics.
-func dropReason(err error) string {
-	switch {
-	case errors.Is(err, tsdb.ErrOverloaded):
-		return "overloaded"
-	case errors.Is(err, tsdb.ErrTooManySeries):
-		return "too_many_series"
-	case errors.Is(err, tsdb.ErrOutOfBounds):
-		return "out_of_bounds"
-	case errors.Is(err, tsdb.ErrNoMetricName), errors.Is(err, tsdb.ErrEmptyLabelName),
-		errors.Is(err, tsdb.ErrUnsortedLabels), errors.Is(err, tsdb.ErrInvalidValue):
-		return "invalid"
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return "shutdown"
-	}
-	return "store_error"
 }
 
 // noteExample keeps the first rejected input since the last summary, for

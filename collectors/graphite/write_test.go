@@ -48,21 +48,6 @@ func TestListener_Write_StoreErrors(t *testing.T) {
 	f("other error", func(int, []tsdb.Point) error { return tsdb.ErrClosed }, 0, 0, "store_error", 3)
 }
 
-func TestDropReason(t *testing.T) {
-	f := func(err error, want string) {
-		t.Helper()
-		if got := dropReason(err); got != want {
-			t.Fatalf("dropReason(%v) = %q, want %q", err, got, want)
-		}
-	}
-	f(tsdb.ErrOverloaded, "overloaded")
-	f(fmt.Errorf("x: %w", tsdb.ErrTooManySeries), "too_many_series")
-	f(tsdb.ErrOutOfBounds, "out_of_bounds")
-	f(tsdb.ErrUnsortedLabels, "invalid")
-	f(context.Canceled, "shutdown")
-	f(tsdb.ErrClosed, "store_error")
-}
-
 // syncBuffer is a bytes.Buffer safe for the logger's concurrent use.
 type syncBuffer struct {
 	mu sync.Mutex

@@ -111,7 +111,7 @@
 // Options.Stats (protocol "influx") counts samples written, body bytes
 // (after decompression), and rejections: lines:parse, lines:too_long,
 // samples:<reason> for samples the store dropped (out_of_bounds,
-// too_many_series, invalid_series, rejected), requests:overloaded,
+// too_many_series, invalid_series, invalid_value, store_error: collectors.DropReason), requests:overloaded,
 // requests:too_large and requests:bad_body. Bad lines are never logged one
 // by one; store failures are logged at most once per 10 s.
 //

@@ -234,7 +234,7 @@ func (h *Handler) fold(ctx context.Context, n int, err error, o *outcome) bool {
 		o.rejected += dropped
 		h.stats.Samples.Add(uint64(n - dropped))
 		if dropped > 0 {
-			h.stats.Reject("samples", writeReason(pe.First), uint64(dropped))
+			h.stats.Reject("samples", collectors.DropReason(pe.First), uint64(dropped))
 		}
 		if o.writeErr == nil {
 			o.writeErr = pe.First
@@ -250,20 +250,6 @@ func (h *Handler) fold(ctx context.Context, n int, err error, o *outcome) bool {
 		return true
 	}
 	return false
-}
-
-// writeReason names the Stats reason of a point the Writer rejected.
-func writeReason(err error) string {
-	switch {
-	case errors.Is(err, tsdb.ErrOutOfBounds):
-		return "out_of_bounds"
-	case errors.Is(err, tsdb.ErrTooManySeries):
-		return "too_many_series"
-	case errors.Is(err, tsdb.ErrNoMetricName), errors.Is(err, tsdb.ErrEmptyLabelName),
-		errors.Is(err, tsdb.ErrUnsortedLabels):
-		return "invalid_series"
-	}
-	return "rejected"
 }
 
 // getBuf returns an empty pooled body buffer.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"outpost/collectors"
 	"outpost/tsdb"
 )
 
@@ -57,36 +58,10 @@ func (l *UDPListener) write(ctx context.Context, pts []tsdb.Point) {
 		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), udpShutdownFlush)
 		defer cancel()
 	}
-	pause := udpFirstPause
-	for attempt := 0; ; attempt++ {
-		err := l.w.Write(ctx, pts)
-		var pwe *tsdb.PartialWriteError
-		switch {
-		case err == nil:
-			l.stats.Samples.Add(uint64(len(pts)))
-			return
-		case errors.As(err, &pwe):
-			dropped := min(max(pwe.Dropped, 0), len(pts))
-			l.stats.Samples.Add(uint64(len(pts) - dropped))
-			if dropped > 0 {
-				l.stats.Reject("samples", writeReason(pwe.First), uint64(dropped))
-				l.noteReject(err)
-			}
-			return
-		case errors.Is(err, tsdb.ErrOverloaded) && attempt < udpWriteRetries && sleep(ctx, pause):
-			pause *= 2
-			continue
-		}
-		reason := "store_error"
-		switch {
-		case errors.Is(err, tsdb.ErrOverloaded):
-			reason = "overloaded"
-		case ctx.Err() != nil:
-			reason = "shutdown"
-		}
-		l.stats.Reject("samples", reason, uint64(len(pts)))
+	err := collectors.Store(ctx, l.w, l.stats, pts, collectors.Retry{Tries: udpWriteRetries + 1, Pause: udpFirstPause})
+	var pwe *tsdb.PartialWriteError
+	if err != nil && (!errors.As(err, &pwe) || pwe.Dropped > 0) {
 		l.noteReject(err)
-		return
 	}
 }
 
