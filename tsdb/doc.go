@@ -14,6 +14,10 @@
 //
 //	Write ─► index.getOrCreate (series ID) ─► WAL record (group commit, fdatasync) ─► head append
 //
+// A point may carry a Key (the raw series key of its protocol): a cache of
+// Key -> series ID then finds a known series with one hash instead of
+// hashing and comparing every label.
+//
 // The WAL (package wal) carries series definitions and sample batches. A
 // series' definition is logged before or with its first samples. The head
 // keeps, per series, one Gorilla chunk (package chunkenc) per open epoch
