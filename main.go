@@ -3,7 +3,8 @@
 // senders speak, and the HTTP API in front of them. See README.md.
 //
 // main is wiring only: configuration (config*.go) -> logger -> store ->
-// collectors -> HTTP routes -> run until SIGINT/SIGTERM -> shut down, store
+// collectors -> HTTP routes (routes.go, the route table) -> run until
+// SIGINT/SIGTERM -> shut down, store
 // last.
 package main
 
