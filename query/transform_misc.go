@@ -235,80 +235,70 @@ func digitsPrefix(s string) int {
 	return n
 }
 
-func tfKeepLastValue(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
-	tss, err := ev.argSeries(ec, fe, 0)
-	if err != nil {
-		return nil, err
-	}
-	for _, ts := range tss {
-		last := nan
-		for i, v := range ts.values {
-			if isNaN(v) {
-				ts.values[i] = last
-			} else {
-				last = v
-			}
+// tfValues builds a transform that rewrites each series' values in place
+// with fill; the series keep their labels.
+func tfValues(fill func(vs []float64)) func(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
+	return func(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
+		tss, err := ev.argSeries(ec, fe, 0)
+		if err != nil {
+			return nil, err
 		}
+		for _, ts := range tss {
+			fill(ts.values)
+		}
+		return tss, nil
 	}
-	return tss, nil
 }
 
-func tfKeepNextValue(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
-	tss, err := ev.argSeries(ec, fe, 0)
-	if err != nil {
-		return nil, err
-	}
-	for _, ts := range tss {
-		next := nan
-		for i := len(ts.values) - 1; i >= 0; i-- {
-			if isNaN(ts.values[i]) {
-				ts.values[i] = next
-			} else {
-				next = ts.values[i]
-			}
+// keepLastValue fills each gap with the value before it.
+func keepLastValue(vs []float64) {
+	last := nan
+	for i, v := range vs {
+		if isNaN(v) {
+			vs[i] = last
+		} else {
+			last = v
 		}
 	}
-	return tss, nil
 }
 
-// tfInterpolate fills gaps linearly between known values.
-func tfInterpolate(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
-	tss, err := ev.argSeries(ec, fe, 0)
-	if err != nil {
-		return nil, err
-	}
-	for _, ts := range tss {
-		prev := -1
-		for i, v := range ts.values {
-			if isNaN(v) {
-				continue
-			}
-			if prev >= 0 && i-prev > 1 {
-				pv := ts.values[prev]
-				for j := prev + 1; j < i; j++ {
-					ts.values[j] = pv + (v-pv)*float64(j-prev)/float64(i-prev)
-				}
-			}
-			prev = i
+// keepNextValue fills each gap with the value after it.
+func keepNextValue(vs []float64) {
+	next := nan
+	for i := len(vs) - 1; i >= 0; i-- {
+		if isNaN(vs[i]) {
+			vs[i] = next
+		} else {
+			next = vs[i]
 		}
 	}
-	return tss, nil
 }
 
-func tfRemoveResets(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {
-	tss, err := ev.argSeries(ec, fe, 0)
-	if err != nil {
-		return nil, err
-	}
-	for _, ts := range tss {
-		var c cursor
-		for i, v := range ts.values {
-			if !isNaN(v) {
-				ts.values[i] = c.correct(v)
+// interpolate fills gaps linearly between known values.
+func interpolate(vs []float64) {
+	prev := -1
+	for i, v := range vs {
+		if isNaN(v) {
+			continue
+		}
+		if prev >= 0 && i-prev > 1 {
+			pv := vs[prev]
+			for j := prev + 1; j < i; j++ {
+				vs[j] = pv + (v-pv)*float64(j-prev)/float64(i-prev)
 			}
 		}
+		prev = i
 	}
-	return tss, nil
+}
+
+// removeResets adds back what each counter reset took away.
+func removeResets(vs []float64) {
+	var c cursor
+	for i, v := range vs {
+		if !isNaN(v) {
+			vs[i] = c.correct(v)
+		}
+	}
 }
 
 // tfRunning computes a running sum, average, minimum or maximum.
