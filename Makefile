@@ -20,7 +20,9 @@ BENCH_COUNT  ?= 6
 #   collectd-utils    collectdctl and friends
 #   victoria-metrics  the reference for names, export format and benchmarks
 #   prometheus        promtool, to check rule files and query results
-DEB_PACKAGES := collectd-core collectd-utils victoria-metrics prometheus
+#   prometheus-alertmanager  a real Alertmanager receiving outpost's alerts, and amtool
+#   python3-aiosmtpd  a real SMTP server receiving outpost's mail
+DEB_PACKAGES := collectd-core collectd-utils victoria-metrics prometheus prometheus-alertmanager python3-aiosmtpd
 
 .PHONY: build run test deps lint fmt vet imports bench fuzz clean help
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"outpost/alerting"
 	"outpost/collectors"
 	"outpost/collectors/collectd"
 	"outpost/collectors/graphite"
@@ -28,7 +29,7 @@ type config struct {
 	Collectd collectd.Config `koanf:"collectd"`
 	Host     hostConfig      `koanf:"host"`
 	Query    query.Config    `koanf:"query"`
-	// The alerting section joins here with its package.
+	Alerting alerting.Config `koanf:"alerting"`
 }
 
 // defaultConfig returns the embedded defaults: every package's DefaultConfig.
@@ -42,6 +43,7 @@ func defaultConfig() config {
 		Graphite: graphite.DefaultConfig(),
 		Collectd: collectd.DefaultConfig(),
 		Query:    query.DefaultConfig(),
+		Alerting: alerting.DefaultConfig(),
 		Host:     hostConfig{Enabled: true, SelfInterval: collectors.DefaultSelfMetricsInterval},
 	}
 }
@@ -50,7 +52,7 @@ func defaultConfig() config {
 // bad value.
 func (c config) Validate() error {
 	for _, s := range []interface{ Validate() error }{
-		c.Storage, c.HTTP, c.Auth, c.Log, c.Influx, c.Graphite, c.Collectd, c.Host, c.Query,
+		c.Storage, c.HTTP, c.Auth, c.Log, c.Influx, c.Graphite, c.Collectd, c.Host, c.Query, c.Alerting,
 	} {
 		if err := s.Validate(); err != nil {
 			return err

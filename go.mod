@@ -15,6 +15,7 @@ require (
 	github.com/knadh/koanf/providers/structs v1.0.0
 	github.com/knadh/koanf/v2 v2.4.1
 	go.etcd.io/bbolt v1.5.0
+	go.yaml.in/yaml/v3 v3.0.3
 	golang.org/x/sync v0.24.0
 	golang.org/x/sys v0.45.0
 )
@@ -30,5 +31,4 @@ require (
 	github.com/mschoch/smat v0.2.0 // indirect
 	github.com/valyala/fastrand v1.1.0 // indirect
 	github.com/valyala/histogram v1.2.0 // indirect
-	go.yaml.in/yaml/v3 v3.0.3 // indirect
 )

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -24,6 +25,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"outpost/alerting"
 	"outpost/collectors"
 	"outpost/collectors/collectd"
 	"outpost/collectors/graphite"
@@ -116,17 +118,34 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	}
 	stats := []*collectors.Stats{influxStats, gl.Stats(), cl.Stats(), ul.Stats()}
 	engine := query.NewEngine(db, cfg.Query.Options(log.With("component", "query"), nil))
-	api := query.NewAPI(engine, db, query.APIOptions{Logger: log.With("component", "query"), Revision: version})
-	mountRoutes(srv, db, inf, gl, api, stats)
+	if cfg.Alerting.ExternalURL == "" {
+		cfg.Alerting.ExternalURL = externalURL(cfg.HTTP)
+	}
+	am, err := alerting.Open(cfg.Alerting, alerting.Options{
+		Dir: cfg.Storage.Path, Query: engine.InstantVector, Writer: db, Logger: log, Version: version,
+	})
+	if err != nil {
+		return fmt.Errorf("open alerting: %w", err)
+	}
+	defer func() { // after its Run returned, before the store closes
+		if cerr := am.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
+	api := query.NewAPI(engine, db, query.APIOptions{
+		Logger: log.With("component", "query"), Revision: version, Rules: am.RuleGroups, Alerts: am.PromAlerts,
+	})
+	mountRoutes(srv, db, inf, gl, api, alerting.NewAPI(am), stats)
 	if err := srv.Listen(); err != nil {
 		return err
 	}
 	logRoutes(log, srv, len(cfg.Auth.Tokens))
 
 	g, gctx := errgroup.WithContext(ctx)
-	for _, r := range []interface{ Run(context.Context) error }{srv, gl, cl, ul} {
+	for _, r := range []interface{ Run(context.Context) error }{srv, gl, cl, ul, am} {
 		g.Go(func() error { return r.Run(gctx) })
 	}
+	g.Go(func() error { return reloadOnHangup(gctx, am, log) })
 	if cfg.Host.Enabled {
 		log.Info("the host collector is not built yet: only outpost's own ingest counters are recorded", "component", "host")
 		self := collectors.NewSelfMetrics(db, collectors.SelfMetricsOptions{Logger: log, Interval: cfg.Host.SelfInterval}, stats...)
@@ -137,6 +156,41 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	// requests finished (http.shutdown_timeout), the listeners after writing
 	// their last batches. Only then does the deferred Close run.
 	return g.Wait()
+}
+
+// reloadOnHangup reloads the alerting rules on every SIGHUP until ctx
+// ends.
+func reloadOnHangup(ctx context.Context, am *alerting.Manager, log *slog.Logger) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-hup:
+			if err := am.Reload(ctx); err != nil {
+				log.Error("SIGHUP: some rule files failed to load; their previous rules keep running", "err", err)
+			} else {
+				log.Info("SIGHUP: rules reloaded")
+			}
+		}
+	}
+}
+
+// externalURL is the address people reach outpost at, for links in
+// notifications: this machine's name and the HTTP port.
+func externalURL(c ui.ServerConfig) string {
+	host, _ := os.Hostname()
+	_, port, err := net.SplitHostPort(c.Addr)
+	if err != nil || port == "" || port == "0" {
+		port = "8086"
+	}
+	scheme := "http"
+	if c.TLSCert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
 // logRoutes logs where the server listens and, at debug level, the table.

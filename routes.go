@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 
+	"outpost/alerting"
 	"outpost/collectors"
 	"outpost/collectors/graphite"
 	"outpost/collectors/influx"
@@ -13,7 +14,8 @@ import (
 
 // mountRoutes is outpost's route table: every HTTP route, the role a request
 // needs (see ui's package comment) and the shape of its refusals.
-func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.Listener, api *query.API, stats []*collectors.Stats) {
+func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.Listener, api *query.API,
+	al *alerting.API, stats []*collectors.Stats) {
 	type h = http.HandlerFunc
 	// Probes: open even when tokens are configured.
 	srv.Mount("GET /ping", ui.RolePublic, ui.FlavourInfluxV1, h(inf.Ping)) // GET covers HEAD
@@ -45,7 +47,31 @@ func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.
 	srv.Mount("GET /api/v1/export", ui.RoleRead, ui.FlavourPrometheus, query.NewExporter(db))
 	srv.Mount("POST /api/v1/export", ui.RoleRead, ui.FlavourPrometheus, query.NewExporter(db))
 
-	// Alerting API: rules, alerts, silences, acks (admin for changes).
+	// Alerting (alerting package): outpost's own API for alerts, acks,
+	// notes, history and retirement, the rule reload, and the parts of
+	// Alertmanager's v2 API that amtool and Grafana use.
+	ap := func(pattern string, role ui.Role, h http.HandlerFunc) {
+		srv.Mount(pattern, role, ui.FlavourPrometheus, h)
+	}
+	ap("GET /api/v1/alerting/alerts", ui.RoleRead, al.Alerts)
+	ap("POST /api/v1/alerting/alerts/{id}/ack", ui.RoleAdmin, al.Ack)
+	ap("DELETE /api/v1/alerting/alerts/{id}/ack", ui.RoleAdmin, al.Unack)
+	ap("POST /api/v1/alerting/alerts/{id}/notes", ui.RoleAdmin, al.Note)
+	ap("GET /api/v1/alerting/history", ui.RoleRead, al.History)
+	ap("POST /api/v1/alerting/retire", ui.RoleAdmin, al.Retire)
+	ap("GET /api/v1/alerting/outbox", ui.RoleRead, al.Outbox)
+	ap("GET /api/v1/alerting/status", ui.RoleRead, al.Status)
+	srv.Mount("POST /-/reload", ui.RoleAdmin, ui.FlavourText, h(al.Reload))
+	am := func(pattern string, role ui.Role, h http.HandlerFunc) { srv.Mount(pattern, role, ui.FlavourText, h) }
+	am("GET /api/v2/alerts", ui.RoleRead, al.AMAlerts)
+	am("POST /api/v2/alerts", ui.RoleWrite, al.AMPostAlerts)
+	am("GET /api/v2/alerts/groups", ui.RoleRead, al.AMAlertGroups)
+	am("GET /api/v2/silences", ui.RoleRead, al.AMSilences)
+	am("POST /api/v2/silences", ui.RoleAdmin, al.AMPostSilence)
+	am("GET /api/v2/silence/{id}", ui.RoleRead, al.AMGetSilence)
+	am("DELETE /api/v2/silence/{id}", ui.RoleAdmin, al.AMDeleteSilence)
+	am("GET /api/v2/status", ui.RoleRead, al.AMStatus)
+	am("GET /api/v2/receivers", ui.RoleRead, al.AMReceivers)
 
 	// Operations.
 	srv.Mount("GET /metrics", ui.RoleRead, ui.FlavourText, h(func(w http.ResponseWriter, r *http.Request) {

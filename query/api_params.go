@@ -242,3 +242,9 @@ func writeValue(w http.ResponseWriter, v Value) {
 	b = append(b, "}}"...)
 	w.Write(b)
 }
+
+// ParseSelectors parses series selectors as the API's match[] parameter
+// takes them (`{host="web1"}`, `cpu_usage_idle{cpu="cpu-total"}`); each
+// selector gives one matcher set per `or` branch. Errors name the
+// selector.
+func ParseSelectors(ss []string) ([][]*tsdb.Matcher, error) { return parseMatchParams(ss) }
