@@ -334,9 +334,36 @@ func TestLoadConfig_Samples(t *testing.T) {
 			t.Fatalf("tokens.yml = %+v", got)
 		}
 	})
+	t.Run("alerting", func(t *testing.T) {
+		got, err := load(t, []string{"-config", filepath.Join(dir, "alerting.yml")}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := got.Alerting
+		r := a.Route
+		switch {
+		case a.EvaluationInterval != 15*time.Second || a.ExternalLabels["site"] != "bastion-1" || !a.Defaults:
+			t.Fatalf("alerting = %+v", a)
+		case r.Receiver != "ops" || len(r.Routes) != 2 || r.Routes[0].Matchers[0] != `severity="critical"` || !r.Routes[0].Continue ||
+			r.Routes[1].MatchRE["service"] != "^(db|cache)$" || r.Routes[1].GroupBy[0] != "..." || r.RepeatInterval != 4*time.Hour:
+			t.Fatalf("route = %+v", r)
+		case len(a.Receivers) != 3 || a.Receivers[0].EmailConfigs[0].To != "ops@example.org" ||
+			a.Receivers[1].WebhookConfigs[0].MaxAlerts != 10 || a.Receivers[2].AlertaConfigs[0].APIKey != "k" ||
+			a.Receivers[2].FileConfigs[0].Path != "/var/log/outpost/notifications.jsonl":
+			t.Fatalf("receivers = %+v", a.Receivers)
+		case len(a.InhibitRules) != 1 || a.InhibitRules[0].Equal[1] != "host":
+			t.Fatalf("inhibit_rules = %+v", a.InhibitRules)
+		case a.Global.SMTPSmarthost != "mail.example.org:587" || !a.Global.SMTPRequireTLS:
+			t.Fatalf("global = %+v", a.Global)
+		}
+	})
 	for file, want := range map[string]string{
-		"bad-unknown-key.yml": `unknown key "storage.retension" in ` + filepath.Join(dir, "bad-unknown-key.yml"),
-		"bad-duration.yml":    `storage.retention: "a month" is not a duration`,
+		"bad-unknown-key.yml":        `unknown key "storage.retension" in ` + filepath.Join(dir, "bad-unknown-key.yml"),
+		"bad-duration.yml":           `storage.retention: "a month" is not a duration`,
+		"bad-alerting-receiver.yml":  `alerting.route.receiver: unknown receiver "nobody"`,
+		"bad-alerting-pagerduty.yml": `unknown key "alerting.receivers[1].pagerduty_configs" in ` + filepath.Join(dir, "bad-alerting-pagerduty.yml"),
+		"bad-alerting-matcher.yml":   `alerting.route.routes[0].matchers[0]: "sev=~\"(\"": bad regexp "(": error parsing regexp: missing closing ): ` + "`(`",
+		"bad-alerting-webhook.yml":   `alerting.receivers[0] "default": webhook_configs[0]: url: missing`,
 	} {
 		t.Run(file, func(t *testing.T) {
 			_, err := load(t, []string{"-config", filepath.Join(dir, file)}, nil)

@@ -101,6 +101,16 @@ func TestAlerting_CrashOutbox(t *testing.T) {
 	if twice > 1 {
 		t.Fatalf("%d notifications arrived more than once; at most the one in flight at the kill may", twice)
 	}
+	_, metrics, _ := do(t, "GET", s.base+"/metrics", "")
+	for _, want := range []string{
+		fmt.Sprintf(`outpost_notifications_sent_total{receiver="hook",integration="webhook[0]"} %d`, len(count)),
+		`outpost_notifications_outbox_depth{receiver="hook",integration="webhook[0]"} 0`,
+		fmt.Sprintf(`outpost_alerting_alerts{state="firing"} %d`, hosts),
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	t.Logf("%d notifications attempted before the kill, all delivered after restart; %s", len(attempted),
 		strings.TrimSpace(fmt.Sprint(count)))
 }

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -188,6 +187,18 @@ groups:
 	if !strings.Contains(a.Reason, "was > 80") || a.Annotations["summary"] != "web1: / is 85% full" {
 		t.Fatalf("warning alert %+v", a)
 	}
+	// The alert is a series too, as Prometheus writes it.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		_, alerts, _ := do(t, "GET", s.base+"/api/v1/query?query=ALERTS%7Balertname%3D%22DiskFull%22%7D", "")
+		_, forState, _ := do(t, "GET", s.base+"/api/v1/query?query=ALERTS_FOR_STATE%7Balertname%3D%22DiskFull%22%7D", "")
+		if strings.Contains(alerts, `"alertstate":"firing"`) && strings.Contains(alerts, `"severity":"warning"`) &&
+			strings.Contains(forState, `"host":"web1"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ALERTS: %s\nALERTS_FOR_STATE: %s", alerts, forState)
+		}
+	}
 	w(95)
 	hook.waitAlert(t, "disk critical", 15*time.Second, is("DiskFull", "web1", "firing", "critical"))
 	w(70)
@@ -245,5 +256,3 @@ const promRuleFile = `groups:
         annotations:
           summary: "{{ $labels.protocol }} input rejected ({{ $value | humanize }}/s)"
 `
-
-var _ = slices.Contains[[]string]

@@ -76,7 +76,9 @@ func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.
 	// Operations.
 	srv.Mount("GET /metrics", ui.RoleRead, ui.FlavourText, h(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		_ = collectors.WriteMetrics(w, stats...) // a failed write means the client left
+		if collectors.WriteMetrics(w, stats...) == nil { // a failed write means the client left
+			_ = al.WriteMetrics(w)
+		}
 	}))
 	srv.Mount("GET /internal/force_flush", ui.RoleAdmin, ui.FlavourText, h(func(w http.ResponseWriter, r *http.Request) {
 		if err := db.Flush(r.Context()); err != nil {

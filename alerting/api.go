@@ -250,3 +250,7 @@ func (a *API) Outbox(w http.ResponseWriter, r *http.Request) {
 func (a *API) Status(w http.ResponseWriter, r *http.Request) {
 	writeData(w, a.m.Status())
 }
+
+// WriteMetrics writes the alerting figures for GET /metrics (see
+// Manager.WriteMetrics).
+func (a *API) WriteMetrics(w io.Writer) error { return a.m.WriteMetrics(w) }

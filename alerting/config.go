@@ -82,7 +82,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := receiver.ValidateAll(c.Receivers); err != nil {
-		return prefix("alerting.receivers", err)
+		return prefix("alerting", err)
 	}
 	names := make([]string, 0, len(c.Receivers))
 	for _, r := range c.Receivers {

@@ -105,3 +105,34 @@ func TestContainsAndFingerprints(t *testing.T) {
 		t.Errorf("fingerprints = %v", fps)
 	}
 }
+
+// resender is an integration whose peer forgets firing alerts (as an
+// Alertmanager does): it must get them again every ResendInterval.
+type resender struct{ recorder }
+
+func (r *resender) ResendInterval() time.Duration { return time.Minute }
+
+// An Alertmanager integration gets firing alerts again once its resend
+// interval has passed, acknowledged ones too and whatever the route's or
+// the rule's repeat, so the peer never lets them expire; others do not.
+func TestFlushState_ForIntegration(t *testing.T) {
+	now := t0.Add(time.Hour)
+	st := flushState{gone: map[string]bool{}, repeat: 4 * time.Hour, firing: []receiver.Alert{
+		{Status: receiver.StatusFiring, Fingerprint: "a", Acked: true},
+		{Status: receiver.StatusFiring, Fingerprint: "b", RepeatInterval: 24 * time.Hour},
+	}}
+	prev := &logEntry{Firing: []string{"a", "b"}, SentAt: now.Add(-2 * time.Minute)}
+	if d := decide(prev, st.forIntegration(&resender{}), true, now); !d.send || len(d.alerts) != 2 {
+		t.Fatalf("resender after 2m: %+v, want both alerts sent again", d)
+	}
+	if d := decide(prev, st.forIntegration(&recorder{}), true, now); d.send {
+		t.Fatalf("plain integration after 2m: %+v, want nothing (acked, and 24h repeat)", d)
+	}
+	recent := &logEntry{Firing: []string{"a", "b"}, SentAt: now.Add(-30 * time.Second)}
+	if d := decide(recent, st.forIntegration(&resender{}), true, now); d.send {
+		t.Fatalf("resender after 30s: %+v, want nothing yet", d)
+	}
+	if !st.firing[0].Acked || st.firing[1].RepeatInterval == 0 {
+		t.Fatal("forIntegration changed the shared state")
+	}
+}
