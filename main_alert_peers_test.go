@@ -58,6 +58,9 @@ func TestAlerting_AmtoolSilence(t *testing.T) {
 	if out := amtool(t, s.base, "alert", "query"); !strings.Contains(out, "Demo") || !strings.Contains(out, "demo on a") {
 		t.Fatalf("amtool alert query:\n%s", out)
 	}
+	if out := amtool(t, s.base, "config", "routes"); !strings.Contains(out, "receiver: hook") {
+		t.Fatalf("amtool config routes:\n%s", out)
+	}
 
 	id := strings.TrimSpace(amtool(t, s.base, "silence", "add", "alertname=Demo", "host=b", "-c", "maintenance", "-a", "ops", "-d", "1h"))
 	if out := amtool(t, s.base, "silence", "query"); !strings.Contains(out, id) || !strings.Contains(out, "maintenance") {

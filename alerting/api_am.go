@@ -7,11 +7,8 @@ import (
 	"io"
 	"net/http"
 	"regexp"
-	"runtime"
 	"strconv"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"outpost/alerting/notify"
 )
@@ -281,44 +278,6 @@ func (a *API) AMDeleteSilence(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.WriteHeader(http.StatusOK)
 	}
-}
-
-// AMStatus serves GET /api/v2/status: clustering is disabled, the config is
-// the routing part of alerting's configuration as YAML.
-func (a *API) AMStatus(w http.ResponseWriter, r *http.Request) {
-	cfg, err := yaml.Marshal(map[string]any{
-		"route": a.m.cfg.Route, "inhibit_rules": a.m.cfg.InhibitRules, "receivers": receiverNames(a.m.cfg),
-	})
-	if err != nil {
-		writeAMError(w, http.StatusInternalServerError, err)
-		return
-	}
-	writeAMJSON(w, map[string]any{
-		"cluster": map[string]any{"status": "disabled", "peers": []any{}},
-		"config":  map[string]string{"original": string(cfg)},
-		"uptime":  a.m.started,
-		"versionInfo": map[string]string{
-			"version": a.m.opts.Version, "revision": a.m.opts.Version, "branch": "", "buildUser": "outpost",
-			"buildDate": "", "goVersion": runtime.Version(),
-		},
-	})
-}
-
-// AMReceivers serves GET /api/v2/receivers.
-func (a *API) AMReceivers(w http.ResponseWriter, r *http.Request) {
-	out := []amReceiver{}
-	for _, n := range receiverNames(a.m.cfg) {
-		out = append(out, amReceiver{Name: n})
-	}
-	writeAMJSON(w, out)
-}
-
-func receiverNames(c Config) []string {
-	out := make([]string, 0, len(c.Receivers))
-	for _, r := range c.Receivers {
-		out = append(out, r.Name)
-	}
-	return out
 }
 
 func writeAMJSON(w http.ResponseWriter, v any) {

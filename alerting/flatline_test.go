@@ -3,6 +3,7 @@ package alerting
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,4 +156,54 @@ func TestFlatline_Restart(t *testing.T) {
 	if fired != 1 {
 		t.Fatalf("%d firing events, want 1", fired)
 	}
+}
+
+// forget_after retires a group silent that long: one retired event, the
+// group forgotten (no alert), and tracked anew when it reports again.
+func TestFlatline_ForgetAfter(t *testing.T) {
+	tm := newTestManager(t, strings.Replace(fleetRules, "forget_after: 1h", "forget_after: 5m", 1))
+	report(tm, []string{"a", "b"}, nil)
+	tm.round(30 * time.Second)
+	for range 12 { // b silent for 6 minutes
+		report(tm, []string{"a"}, nil)
+		tm.round(30 * time.Second)
+	}
+	if a := tm.alert("alertname", "HostSilent", "host", "b"); a != nil {
+		t.Fatalf("b still alerting after forget_after: %+v", a)
+	}
+	evs, _ := tm.History(tm.now.Add(-time.Hour), tm.now, "", "HostSilent", 0)
+	var kinds []string
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Labels["host"] == "b" {
+			kinds = append(kinds, evs[i].Kind+":"+evs[i].To)
+		}
+	}
+	if fmt.Sprint(kinds) != "[tracked: state:firing state:retired]" {
+		t.Fatalf("b's history %v", kinds)
+	}
+	report(tm, []string{"a", "b"}, nil)
+	tm.round(30 * time.Second)
+	evs, _ = tm.History(tm.now.Add(-time.Minute), tm.now, "", "HostSilent", 0)
+	if len(evs) != 1 || evs[0].Kind != EventTracked || evs[0].Labels["host"] != "b" {
+		t.Fatalf("b reporting again: %+v", evs)
+	}
+}
+
+// A silent host raises no missing-data alert: under missing_data:
+// breaching, the series of a host whose flatline group is silent is not
+// counted as breaching.
+func TestThreshold_SilentSourceNoMissingDataAlert(t *testing.T) {
+	tm := newTestManager(t, strings.Replace(fleetRules, "    crit: \"> 90\"\n", "    crit: \"> 90\"\n    missing_data: breaching\n", 1))
+	report(tm, []string{"a", "b"}, map[string]float64{"a": 40, "b": 40})
+	tm.round(30 * time.Second)
+	for range 4 {
+		report(tm, []string{"a"}, map[string]float64{"a": 40})
+		tm.round(30 * time.Second)
+	}
+	tm.wantState(StateFiring, "critical", "alertname", "HostSilent", "host", "b")
+	tm.wantState(StateInactive, "", "alertname", "DiskFull", "host", "b")
+	// a's disk stops while a still reports: that is missing data.
+	report(tm, []string{"a"}, nil)
+	tm.round(30 * time.Second)
+	tm.wantState(StateFiring, "critical", "alertname", "DiskFull", "host", "a")
 }

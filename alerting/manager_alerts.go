@@ -25,6 +25,8 @@ type AlertView struct {
 	GroupName string `json:"group"`
 	File      string `json:"file"`
 	Severity  string `json:"severity,omitempty"`
+	// SilencedBy are the ids of the active silences that mute the alert.
+	SilencedBy []string `json:"silencedBy,omitempty"`
 }
 
 // Alerts returns a copy of every alert that is pending, firing, held or
@@ -43,6 +45,10 @@ func (m *Manager) Alerts() []AlertView {
 			}
 		}
 		b.mu.Unlock()
+	}
+	sils := m.notifier.Silences()
+	for i := range out {
+		out[i].SilencedBy = sils.Mutes(out[i].sentLabels())
 	}
 	slices.SortFunc(out, func(a, b AlertView) int {
 		if c := strings.Compare(a.Rule, b.Rule); c != 0 {

@@ -119,3 +119,18 @@ func (tm *testManager) wantState(st State, sev string, nv ...string) {
 		tm.t.Fatalf("%v: state %s severity %q, want %s %q (reason %q)", nv, a.State, a.Severity, st, sev, a.Reason)
 	}
 }
+
+// History older than alerting.history_retention is pruned; newer stays.
+func TestManager_PruneHistory(t *testing.T) {
+	tm := newTestManager(t, diskRules)
+	old, recent := tm.now.Add(-31*24*time.Hour), tm.now.Add(-time.Hour)
+	c := &change{events: []Event{{T: old, Kind: EventNote, Comment: "old"}, {T: recent, Kind: EventNote, Comment: "recent"}}}
+	if err := tm.st.write(c); err != nil {
+		t.Fatal(err)
+	}
+	tm.pruneHistory()
+	evs, err := tm.History(old.Add(-time.Hour), tm.now, "", "", 0)
+	if err != nil || len(evs) != 1 || evs[0].Comment != "recent" {
+		t.Fatalf("after prune: %+v %v", evs, err)
+	}
+}

@@ -98,8 +98,8 @@ func (r *thresholdRule) missing(ctx context.Context, env *evalEnv, a *Alert, t t
 	if a.State == StateInactive && len(a.Points) == 0 {
 		return
 	}
-	if a.Active() && env.silent(a.Labels, a.LastSeen, t) {
-		a.Held = true
+	if env.silent(a.Labels, a.LastSeen, t) {
+		a.Held = a.Active() // neither resolved nor a missing-data breach: the flatline alert speaks
 		return
 	}
 	a.Held = false

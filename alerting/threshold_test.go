@@ -171,3 +171,43 @@ groups:
 		})
 	}
 }
+
+// State survives a restart: a firing alert and an insufficient-data one
+// (whose datapoints are NaN, which JSON cannot hold as numbers) come back
+// as they were, with no new state change in the history.
+func TestThreshold_Restart(t *testing.T) {
+	yml := `
+groups:
+- name: g
+  interval: 10s
+  rules:
+  - alert: Temp
+    expr: temp
+    crit: "> 50"
+    evaluation_periods: 2
+    datapoints_to_alarm: 1
+    missing_data: missing
+`
+	dir, data := t.TempDir(), &fakeData{}
+	start := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	tm := openTestManager(t, dir, yml, data, start)
+	data.set("temp", query.Vector{sample(80, "__name__", "temp", "room", "hot"), sample(20, "__name__", "temp", "room", "cold")})
+	tm.round(10 * time.Second)
+	data.set("temp", query.Vector{sample(80, "__name__", "temp", "room", "hot")})
+	tm.round(10 * time.Second)
+	tm.round(10 * time.Second)
+	tm.wantState(StateFiring, "critical", "room", "hot")
+	tm.wantState(StateInsufficientData, "", "room", "cold")
+	now := tm.now
+	tm.Close()
+
+	tm2 := openTestManager(t, dir, yml, data, now)
+	tm2.wantState(StateFiring, "critical", "room", "hot")
+	tm2.wantState(StateInsufficientData, "", "room", "cold")
+	tm2.round(10 * time.Second)
+	tm2.wantState(StateFiring, "critical", "room", "hot")
+	evs, _ := tm2.History(start, tm2.now, "", "", 0)
+	if len(evs) != 2 {
+		t.Fatalf("history %+v, want the two changes before the restart only", evs)
+	}
+}

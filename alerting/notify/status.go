@@ -124,28 +124,28 @@ func sortStatuses(ss []AlertStatus) {
 
 // Stats are the notifier's counters, for the caller to render on /metrics.
 type Stats struct {
-	Alerts int // alerts held
-	Groups int // aggregation groups
+	Alerts int `json:"alerts"` // alerts held
+	Groups int `json:"groups"` // aggregation groups
 	// Integrations has one item per integration that has had an outbox
 	// entry since the start, sorted by receiver and integration.
-	Integrations []IntegrationStats
+	Integrations []IntegrationStats `json:"integrations"`
 }
 
 // IntegrationStats are the outbox counters of one integration. The counters
 // start at zero with the process.
 type IntegrationStats struct {
-	Receiver    string
-	Integration string
-	Sent        uint64            // notifications delivered
-	Failed      uint64            // failed attempts (each retried)
-	Dropped     map[string]uint64 // notifications given up, by DropExpired, DropPermanent, DropUndecodable
-	Depth       int               // entries waiting in the outbox
+	Receiver    string            `json:"receiver"`
+	Integration string            `json:"integration"`
+	Sent        uint64            `json:"sent"`    // notifications delivered
+	Failed      uint64            `json:"failed"`  // failed attempts (each retried)
+	Dropped     map[string]uint64 `json:"dropped"` // notifications given up, by DropExpired, DropPermanent, DropUndecodable
+	Depth       int               `json:"depth"`   // entries waiting in the outbox
 }
 
 // Stats returns a snapshot of the counters.
 func (n *Notifier) Stats() Stats {
 	n.mu.Lock()
-	st := Stats{Alerts: len(n.alerts), Groups: len(n.groups)}
+	st := Stats{Alerts: len(n.alerts), Groups: len(n.groups), Integrations: []IntegrationStats{}}
 	n.mu.Unlock()
 	o := n.outbox
 	o.mu.Lock()
