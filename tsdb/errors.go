@@ -38,6 +38,11 @@ var (
 	// ErrOverloaded means the write queue is full; callers should answer 503
 	// with Retry-After so that senders retry later.
 	ErrOverloaded = errors.New("tsdb: overloaded, retry later")
+	// ErrUnavailable means the write-ahead log cannot append (the disk is
+	// full or failing): nothing was written, the store retries in the
+	// background and resumes by itself, and callers should answer 503 with
+	// Retry-After as for ErrOverloaded.
+	ErrUnavailable = errors.New("tsdb: storage unavailable, retry later")
 )
 
 // PartialWriteError reports the points of one Write call that were dropped.
