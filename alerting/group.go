@@ -79,6 +79,9 @@ func (m *Manager) evalGroup(ctx context.Context, g *groupRunner, t time.Time) {
 		b := r.base()
 		t0 := time.Now()
 		res, err := r.eval(ctx, env, t)
+		if err != nil && ctx.Err() != nil {
+			continue // shutting down or reloading: not a failure of the rule
+		}
 		b.mu.Lock()
 		if err != nil && (b.lastErr == nil || b.lastErr.Error() != err.Error()) {
 			m.log.Warn("rule evaluation failed", "group", g.spec.Name, "rule", b.spec.Name, "err", err)
@@ -121,10 +124,11 @@ func (m *Manager) env() *evalEnv {
 // some flatline rule that ls belong to has sent nothing since (see
 // flatlineRule.silentGroup).
 func (m *Manager) silent(ls map[string]string, lastSeen, t time.Time) bool {
-	m.mu.RLock()
-	flats := m.flats
-	m.mu.RUnlock()
-	for _, f := range flats {
+	flats := m.flats.Load()
+	if flats == nil {
+		return false
+	}
+	for _, f := range *flats {
 		if f.silentGroup(ls, lastSeen, t) {
 			return true
 		}

@@ -112,7 +112,8 @@ func (m *Manager) build(files []*rulefile.File) []receiver.Alert {
 		oldGroups[g.spec.File+"\x00"+g.spec.Name] = g
 	}
 	m.rules = map[string]rule{}
-	m.groups, m.flats = nil, nil
+	m.groups = nil
+	var flats []*flatlineRule
 	for _, f := range files {
 		for gi := range f.Groups {
 			g := &f.Groups[gi]
@@ -136,12 +137,13 @@ func (m *Manager) build(files []*rulefile.File) []receiver.Alert {
 				m.rules[key] = r
 				gr.rules = append(gr.rules, r)
 				if fr, ok := r.(*flatlineRule); ok {
-					m.flats = append(m.flats, fr)
+					flats = append(flats, fr)
 				}
 			}
 			m.groups = append(m.groups, gr)
 		}
 	}
+	m.flats.Store(&flats)
 	var gone []receiver.Alert
 	for key, r := range old {
 		if _, ok := m.rules[key]; !ok {

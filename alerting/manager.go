@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -66,7 +67,12 @@ type Manager struct {
 	files  map[string]*fileState
 	groups []*groupRunner
 	rules  map[string]rule // by key, every loaded rule
-	flats  []*flatlineRule
+
+	// flats are the loaded flatline rules, swapped whole at each load.
+	// Rule evaluations read it while holding their own rule's lock, so it
+	// must not need mu: a reload waiting for mu would block those reads
+	// behind readers of mu that wait for the same rule's lock.
+	flats atomic.Pointer[[]*flatlineRule]
 
 	reload chan chan error
 }

@@ -183,7 +183,7 @@ func (m *Manager) Retire(ctx context.Context, sel [][]*tsdb.Matcher, by, comment
 	m.mu.RLock()
 	var retired []map[string]string
 	var c change
-	for _, f := range m.flats {
+	for _, f := range *m.flats.Load() {
 		f.mu.Lock()
 		for fp, g := range f.groups {
 			if matchAny(sel, g.Labels) {

@@ -90,6 +90,9 @@ func (e *evalEnv) generatorURL(expr string) string {
 // Prometheus shows it.
 func (e *evalEnv) expandInto(ctx context.Context, dst, raw map[string]string, tmpls map[string]*rulefile.Template,
 	labels map[string]string, v float64) error {
+	if len(raw) == 0 {
+		return nil
+	}
 	var first error
 	t := e.now
 	data := &rulefile.TemplateData{

@@ -118,13 +118,22 @@ func (r *thresholdRule) eval(ctx context.Context, env *evalEnv, t time.Time) (*e
 // labels without __name__, then the group's, the rule's (templates
 // expanded) and alertname. A rule with levels sets severity itself.
 func (r *thresholdRule) alertLabels(ctx context.Context, env *evalEnv, s query.Sample) (map[string]string, error) {
-	series := make(map[string]string, len(s.Labels))
+	ls := make(map[string]string, len(s.Labels)+len(r.group.Labels)+len(r.spec.Labels)+1)
 	for _, l := range s.Labels {
-		series[l.Name] = l.Value
+		if l.Name != "__name__" {
+			ls[l.Name] = l.Value
+		}
 	}
-	ls := maps.Clone(series)
-	delete(ls, "__name__")
 	maps.Copy(ls, r.group.Labels)
+	// The series' labels with __name__ are what label templates see; a
+	// rule without any needs no second map.
+	var series map[string]string
+	if len(r.spec.LabelTemplates) > 0 {
+		series = make(map[string]string, len(s.Labels))
+		for _, l := range s.Labels {
+			series[l.Name] = l.Value
+		}
+	}
 	if err := env.expandInto(ctx, ls, r.spec.Labels, r.spec.LabelTemplates, series, s.V); err != nil {
 		return nil, fmt.Errorf("expand labels: %w", err)
 	}
