@@ -131,6 +131,13 @@ fuzz: ## run every Fuzz target for FUZZTIME each
 PROMQL_TESTDATA   ?= ../shared/conformance/promql
 CONFORMANCE_FLOOR ?= 480
 
+# The reliability tests through the real binary that measure RSS, latency
+# or run minutes of traffic (issue 8): skipped by make test, run here
+# without the race detector, which would distort what they measure.
+.PHONY: soak
+soak: build ## the long reliability tests (overload, gzip bomb, big queries, full disk, damage, slow senders)
+	OUTPOST_SOAK=1 $(GO) test -count=1 -timeout 30m -run 'TestReliability_' -v .
+
 .PHONY: conformance
 conformance: ## run the PromQL conformance scripts; fail below CONFORMANCE_FLOOR passes
 	$(GO) run ./query/cmd/conformance -dir $(PROMQL_TESTDATA) -floor $(CONFORMANCE_FLOOR)

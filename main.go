@@ -89,8 +89,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 
 	influxStats := collectors.NewStats("influx")
 	inf := influx.New(db, influx.Options{
-		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, MaxLineBytes: cfg.Influx.MaxLineBytes,
-		Stats: influxStats, Logger: log, Version: version,
+		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, MaxLineBytes: cfg.Influx.MaxLineBytes, MaxInflightBytes: cfg.Influx.MaxInflightBytes,
+		Stats: influxStats, Logger: log, Version: version, Health: db.Health, Warnings: storeWarnings(db),
 	})
 	// New binds the sockets (or nothing when the address is ""), so a port
 	// in use fails here, before anything runs. Close is a no-op after Run.
@@ -156,6 +156,22 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	// requests finished (http.shutdown_timeout), the listeners after writing
 	// their last batches. Only then does the deferred Close run.
 	return g.Wait()
+}
+
+// storeWarnings lists the store's damaged files for GET /health: the
+// store still serves, but an operator must look.
+func storeWarnings(db *tsdb.DB) func() []string {
+	return func() []string {
+		var out []string
+		for _, d := range db.Damaged() {
+			w := "damaged file " + d.Path + ": " + d.Reason
+			if d.MovedTo != "" {
+				w += " (set aside as " + d.MovedTo + ")"
+			}
+			out = append(out, w)
+		}
+		return out
+	}
 }
 
 // reloadOnHangup reloads the alerting rules on every SIGHUP until ctx

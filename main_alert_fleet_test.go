@@ -16,7 +16,7 @@ groups:
   interval: 1s
   rules:
   - flatline: HostSilent
-    expr: system_uptime
+    expr: '{host!=""}'   # every series of a host, outpost's own ALERTS{host=...} excluded
     by: [host]
     for: 3s
     labels: {severity: critical}

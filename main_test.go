@@ -51,6 +51,17 @@ func outpostBinary(t *testing.T) string {
 	return binPath
 }
 
+// soak skips a long or load-sensitive end-to-end test (it measures RSS,
+// latency or minutes of traffic) unless OUTPOST_SOAK is set: make soak
+// runs them without the race detector, which would distort the figures,
+// and CI runs make soak after make test.
+func soak(t *testing.T) {
+	t.Helper()
+	if os.Getenv("OUTPOST_SOAK") == "" {
+		t.Skip("a soak test: run it with make soak (OUTPOST_SOAK=1)")
+	}
+}
+
 func freePort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -66,8 +77,28 @@ type server struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	base string
-	log  *bytes.Buffer
+	log  *logBuffer
 	done chan error
+}
+
+// logBuffer collects a process's output; tests read it while the process
+// still writes.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String returns what was written so far.
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // serverConfig is what a test changes in outpost's YAML config; the rest is
@@ -100,7 +131,7 @@ func startServerWith(t *testing.T, dataDir string, c serverConfig) *server {
 	if err := os.WriteFile(cfg, []byte(yml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), log: new(bytes.Buffer), done: make(chan error, 1)}
+	s := &server{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), log: new(logBuffer), done: make(chan error, 1)}
 	s.cmd = exec.Command(outpostBinary(t), "-config", cfg)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
@@ -275,7 +306,7 @@ func TestDurability_Kill9(t *testing.T) {
 		delay := time.Duration(100+rng.IntN(1200)) * time.Millisecond
 		if round%3 == 1 {
 			time.Sleep(delay)
-			go http.Get(srv.base + "/internal/force_flush")
+			go http.Post(srv.base+"/internal/force_flush", "", nil)
 			time.Sleep(time.Duration(rng.IntN(60)) * time.Millisecond)
 		} else {
 			time.Sleep(delay)

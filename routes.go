@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 
 	"outpost/alerting"
@@ -76,11 +78,13 @@ func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.
 	// Operations.
 	srv.Mount("GET /metrics", ui.RoleRead, ui.FlavourText, h(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		if collectors.WriteMetrics(w, stats...) == nil { // a failed write means the client left
-			_ = al.WriteMetrics(w)
+		if collectors.WriteMetrics(w, stats...) == nil && al.WriteMetrics(w) == nil { // a failed write means the client left
+			writeStoreMetrics(w, db)
 		}
 	}))
-	srv.Mount("GET /internal/force_flush", ui.RoleAdmin, ui.FlavourText, h(func(w http.ResponseWriter, r *http.Request) {
+	// POST only, as every route that changes state: a GET could be sent by
+	// any web page open in a browser on the bastion (an <img> tag is enough).
+	srv.Mount("POST /internal/force_flush", ui.RoleAdmin, ui.FlavourText, h(func(w http.ResponseWriter, r *http.Request) {
 		if err := db.Flush(r.Context()); err != nil {
 			http.Error(w, "flush: "+err.Error(), http.StatusInternalServerError)
 			return
@@ -89,4 +93,12 @@ func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.
 	}))
 
 	// Pages (ui): overview, host dashboards, explore, alerts, rules, status.
+}
+
+// writeStoreMetrics writes the store's damage figures for GET /metrics.
+func writeStoreMetrics(w io.Writer, db *tsdb.DB) {
+	fmt.Fprintf(w, "# HELP outpost_tsdb_damaged_files Files of the store found damaged and set aside or rebuilt (see GET /health).\n"+
+		"# TYPE outpost_tsdb_damaged_files gauge\noutpost_tsdb_damaged_files %d\n", len(db.Damaged()))
+	fmt.Fprintf(w, "# HELP outpost_tsdb_corrupt_chunks_total Day-file chunks whose checksum failed on read (left out of answers).\n"+
+		"# TYPE outpost_tsdb_corrupt_chunks_total counter\noutpost_tsdb_corrupt_chunks_total %d\n", db.CorruptChunks())
 }

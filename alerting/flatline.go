@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"outpost/alerting/receiver"
+	"outpost/query"
 	"outpost/tsdb"
 )
 
@@ -23,6 +24,10 @@ type flatlineRule struct {
 	// sample: twice the interval, so consecutive windows overlap.
 	window time.Duration
 	groups map[string]*flatGroup // by fingerprint of the By labels
+	// selector is the rule's expression with outpost's own ALERTS and
+	// ALERTS_FOR_STATE series excluded: they carry the host's labels and
+	// would keep a silent host "reporting".
+	selector string
 }
 
 // flatGroup is one group a flatline rule tracks.
@@ -46,14 +51,18 @@ func newFlatlineRule(b ruleInfo) *flatlineRule {
 	if f := b.spec.For; f > 0 && w > f {
 		w = f
 	}
-	return &flatlineRule{ruleBase: ruleBase{ruleInfo: b}, window: w, groups: map[string]*flatGroup{}}
+	sel, err := query.ExcludeMetrics(b.spec.Expr, "ALERTS|ALERTS_FOR_STATE")
+	if err != nil { // the rule file's validation parsed it: not expected
+		sel = b.spec.Expr
+	}
+	return &flatlineRule{ruleBase: ruleBase{ruleInfo: b}, window: w, groups: map[string]*flatGroup{}, selector: sel}
 }
 
 // expr is the query that gives each group's last sample time within the
 // window: max by (By) (tlast_over_time((expr)[window])).
 func (r *flatlineRule) expr() string {
 	return fmt.Sprintf("max by (%s) (tlast_over_time((%s)[%ds]))",
-		strings.Join(r.spec.By, ", "), r.spec.Expr, int64(r.window/time.Second))
+		strings.Join(r.spec.By, ", "), r.selector, int64(r.window/time.Second))
 }
 
 func (r *flatlineRule) eval(ctx context.Context, env *evalEnv, t time.Time) (*evalResult, error) {

@@ -31,7 +31,8 @@ groups:
 `
 
 // flatExpr is the query the fleet rule's flatline evaluates.
-const flatExpr = `max by (host) (tlast_over_time(({host!=""})[60s]))`
+// (outpost's ALERTS series excluded).
+const flatExpr = `max by (host) (tlast_over_time(({host!="",__name__!~"ALERTS|ALERTS_FOR_STATE"})[60s]))`
 
 // report sets what the fleet's hosts send before the next round (30 s
 // on): each host in up reports at that time, with disk at the given

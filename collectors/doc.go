@@ -9,8 +9,9 @@
 // WriteMetrics renders them in Prometheus text format for GET /metrics;
 // SelfMetrics writes them as outpost_ingest_* series through a Writer, so
 // pages and alerts can use them. Store is the write the socket listeners
-// share: it retries while the store is overloaded and counts what was
-// dropped by DropReason, so every protocol names its rejections alike.
+// share: it retries while the store refuses writes for now (Retryable:
+// overloaded, or its WAL cannot append) and counts what was dropped by
+// DropReason, so every protocol names its rejections alike.
 //
 // # Contract
 //

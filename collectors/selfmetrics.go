@@ -113,7 +113,10 @@ type SelfMetricsOptions struct {
 // SelfMetrics writes the ingest statistics as ordinary series through a
 // Writer, so that outpost's pages and alert rules can use them like any
 // other metric: the same names and labels as WriteMetrics, the metric name
-// in tsdb.MetricName.
+// in tsdb.MetricName. Every name starts with tsdb.SelfSeriesPrefix, so the
+// store keeps these series past storage.max_series (up to
+// tsdb.SelfSeriesAllowance): the counters that tell senders were refused
+// for too many series are stored when it matters most.
 type SelfMetrics struct {
 	w     Writer
 	stats []*Stats

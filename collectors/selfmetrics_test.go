@@ -240,3 +240,39 @@ func TestSelfMetrics_Run(t *testing.T) {
 		t.Fatalf("default interval not applied")
 	}
 }
+
+// TestSelfMetrics_Points_PastMaxSeries writes the statistics to a real
+// store whose storage.max_series senders have filled: the rejection
+// counters are still stored, as they must be to show the refusals.
+func TestSelfMetrics_Points_PastMaxSeries(t *testing.T) {
+	for _, f := range families {
+		if !strings.HasPrefix(f.name, tsdb.SelfSeriesPrefix) {
+			t.Fatalf("%s does not start with %s: the store would refuse it at storage.max_series", f.name, tsdb.SelfSeriesPrefix)
+		}
+	}
+	cfg := tsdb.DefaultConfig()
+	cfg.Path = t.TempDir()
+	cfg.MaxSeries = 2
+	db, err := tsdb.Open(cfg, tsdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Now()
+	user := func(host string) tsdb.Point {
+		return tsdb.Point{Labels: tsdb.FromStrings(tsdb.MetricName, "cpu", "host", host), T: now.UnixMilli(), V: 1}
+	}
+	if err := db.Write(t.Context(), []tsdb.Point{user("a"), user("b")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Write(t.Context(), []tsdb.Point{user("c")}); !errors.Is(err, tsdb.ErrTooManySeries) {
+		t.Fatalf("a third sender series: %v, want ErrTooManySeries", err)
+	}
+	g := NewStats("influx")
+	g.Reject("samples", "too_many_series", 1)
+	m := NewSelfMetrics(db, SelfMetricsOptions{}, g)
+	pts := m.Points(now)
+	if err := db.Write(t.Context(), pts); err != nil {
+		t.Fatalf("writing the %d statistics series at storage.max_series: %v", len(pts), err)
+	}
+}

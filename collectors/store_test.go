@@ -50,6 +50,8 @@ func TestStore(t *testing.T) {
 	f("written", nil, 1, 3, "", 0)
 	f("overloaded, then written", []error{tsdb.ErrOverloaded, tsdb.ErrOverloaded}, 3, 3, "", 0)
 	f("overloaded for good", []error{tsdb.ErrOverloaded, tsdb.ErrOverloaded, tsdb.ErrOverloaded}, 3, 0, "overloaded", 3)
+	f("unavailable, then written", []error{fmt.Errorf("wal: %w", tsdb.ErrUnavailable)}, 2, 3, "", 0)
+	f("unavailable for good", []error{tsdb.ErrUnavailable, tsdb.ErrUnavailable, tsdb.ErrUnavailable}, 3, 0, "unavailable", 3)
 	f("partial", []error{&tsdb.PartialWriteError{Dropped: 1, First: fmt.Errorf("s: %w", tsdb.ErrTooManySeries)}}, 1, 2, "too_many_series", 1)
 	f("store error", []error{errors.New("disk on fire")}, 1, 0, "store_error", 3)
 }
@@ -73,6 +75,7 @@ func TestDropReason(t *testing.T) {
 		}
 	}
 	f(tsdb.ErrOverloaded, "overloaded")
+	f(fmt.Errorf("append: %w", tsdb.ErrUnavailable), "unavailable")
 	f(fmt.Errorf("x: %w", tsdb.ErrTooManySeries), "too_many_series")
 	f(tsdb.ErrOutOfBounds, "out_of_bounds")
 	f(tsdb.ErrUnsortedLabels, "invalid_series")

@@ -117,6 +117,9 @@ func (ev *evaluator) evalAggr(ec *evalConfig, ae *metricsql.AggrFuncExpr) ([]*ti
 		var res []*timeseries
 		var err error
 		if spec.inc {
+			if err := ev.holdBytes(2, ec.points()); err != nil { // the state's two arrays
+				return nil, err
+			}
 			st := newAggrState(g.labels, ec.points())
 			for _, ts := range g.series {
 				st.update(name, ts.values)

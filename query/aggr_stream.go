@@ -1,6 +1,8 @@
 package query
 
 import (
+	"slices"
+
 	"github.com/VictoriaMetrics/metricsql"
 
 	"outpost/tsdb"
@@ -22,7 +24,7 @@ func (ev *evaluator) aggrStreaming(ec *evalConfig, name string, ae *metricsql.Ag
 	if err != nil {
 		return nil, true, err
 	}
-	sink := &aggrSink{name: name, mod: ae.Modifier, points: len(rr.grid)}
+	sink := &aggrSink{ev: ev, name: name, mod: ae.Modifier, points: len(rr.grid)}
 	if err := ev.rollupSelect(ec, me, rr, sink); err != nil {
 		return nil, true, err
 	}
@@ -56,6 +58,7 @@ func streamableRollup(arg metricsql.Expr) (string, *metricsql.FuncExpr, *metrics
 // aggrSink folds rollup results into per-worker group states; result
 // merges them. Workers never share a map, so add takes no lock.
 type aggrSink struct {
+	ev      *evaluator // charged for every new group state
 	name    string
 	mod     metricsql.ModifierExpr
 	points  int
@@ -64,6 +67,9 @@ type aggrSink struct {
 }
 
 func (s *aggrSink) ownsValues() bool { return false }
+
+// ordered is false: groups fold series in any order.
+func (s *aggrSink) ordered() bool { return false }
 
 func (s *aggrSink) setSize(_, workers int) {
 	s.workers = make([]map[string]*aggrState, workers)
@@ -76,16 +82,56 @@ func (s *aggrSink) setSize(_, workers int) {
 func (s *aggrSink) add(w, _ int, ls tsdb.Labels, rr *rollupRunner, values [][]float64) error {
 	m := s.workers[w]
 	for k, o := range rr.outs {
-		gl := groupingLabels(rr.outputLabels(ls, o), s.mod)
-		s.keys[w] = appendLabelsKey(s.keys[w][:0], gl)
+		var gl tsdb.Labels
+		if o.label == "" {
+			s.keys[w] = s.appendGroupKey(s.keys[w][:0], ls, rr.keepName)
+		} else {
+			gl = groupingLabels(rr.outputLabels(ls, o), s.mod)
+			s.keys[w] = appendLabelsKey(s.keys[w][:0], gl)
+		}
 		st := m[string(s.keys[w])]
 		if st == nil {
+			if err := s.ev.holdBytes(2, s.points); err != nil { // the state's two arrays
+				return err
+			}
+			if gl == nil {
+				gl = groupingLabels(rr.outputLabels(ls, o), s.mod)
+			}
 			st = newAggrState(gl, s.points)
 			m[string(s.keys[w])] = st
 		}
 		st.update(s.name, values[k])
 	}
 	return nil
+}
+
+// appendGroupKey appends the key of the group of a series with labels ls
+// to b: appendLabelsKey(groupingLabels(rr.outputLabels(ls, o), s.mod)) for
+// an output o that adds no label, without building those labels, which
+// add only needs for a new group (a flatline rule's max by (host) folds
+// 100,000 series into 2,000 groups).
+func (s *aggrSink) appendGroupKey(b []byte, ls tsdb.Labels, keepName bool) []byte {
+	var by bool
+	switch lower(s.mod.Op) {
+	case "by":
+		by = true
+	case "without":
+	default:
+		return b
+	}
+	for _, l := range ls {
+		if l.Name == tsdb.MetricName && (!by || !keepName) {
+			continue
+		}
+		if slices.Contains(s.mod.Args, l.Name) != by {
+			continue
+		}
+		b = append(b, l.Name...)
+		b = append(b, 0xfe)
+		b = append(b, l.Value...)
+		b = append(b, 0xff)
+	}
+	return b
 }
 
 // result merges the workers' states into one series per group.

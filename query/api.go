@@ -103,7 +103,7 @@ func classify(err error) (string, int) {
 		return errorTimeout, http.StatusServiceUnavailable
 	case errors.Is(err, ErrCanceled), errors.Is(err, context.Canceled):
 		return errorCanceled, statusClientClosed
-	case errors.Is(err, ErrTooManySamples), errors.Is(err, ErrDuplicateSeries):
+	case errors.Is(err, ErrTooManySamples), errors.Is(err, ErrMemoryLimit), errors.Is(err, ErrDuplicateSeries):
 		return errorExecution, http.StatusUnprocessableEntity
 	case errors.Is(err, ErrUnavailable), errors.Is(err, tsdb.ErrClosed):
 		return errorUnavailable, http.StatusServiceUnavailable

@@ -25,6 +25,9 @@ func (ev *evaluator) evalBinaryOp(ec *evalConfig, be *metricsql.BinaryOpExpr) ([
 	if err != nil {
 		return nil, err
 	}
+	if err := ev.holdBytes(binaryOutSeries(be, op, left, right), ec.points()); err != nil {
+		return nil, err
+	}
 	switch op {
 	case "and":
 		return setAnd(be, left, right, false), nil
@@ -48,6 +51,23 @@ func (ev *evaluator) evalBinaryOp(ec *evalConfig, be *metricsql.BinaryOpExpr) ([
 		return nil, nil
 	}
 	return applyArith(be, op, f, left, right)
+}
+
+// binaryOutSeries bounds the series evaluating op allocates: set
+// operators copy at most one side's series, arithmetic at most one per
+// pair (the larger side), nothing when a scalar side lets it compute in
+// place.
+func binaryOutSeries(be *metricsql.BinaryOpExpr, op string, left, right []*timeseries) int {
+	switch op {
+	case "and", "unless", "if", "ifnot", "default":
+		return len(left)
+	case "or":
+		return len(right)
+	}
+	if be.GroupModifier.Op == "" && be.JoinModifier.Op == "" && (isScalarSeries(left) || isScalarSeries(right)) {
+		return 0
+	}
+	return max(len(left), len(right))
 }
 
 // removeEmptyCopy returns the non-empty series of tss without changing it.

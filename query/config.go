@@ -14,6 +14,16 @@ type Config struct {
 	// MaxSamples bounds the raw samples one query may read plus the points
 	// it may hold in intermediate results (query.max_samples).
 	MaxSamples int64 `koanf:"max_samples"`
+	// MaxMemoryPerQuery bounds the memory one query may hold: the chunks
+	// it reads, the points and series of its results and intermediate
+	// results, its aggregation states (query.max_memory_per_query,
+	// VictoriaMetrics' -search.maxMemoryPerQuery). Past it the query
+	// fails with errorType "execution" (422) before allocating more.
+	MaxMemoryPerQuery int64 `koanf:"max_memory_per_query"`
+	// MaxMemory bounds the memory all queries running at once may hold
+	// together; a query that would take the sum past it fails as above
+	// (query.max_memory).
+	MaxMemory int64 `koanf:"max_memory"`
 	// MaxPointsPerSeries bounds the steps of a range query
 	// (query.max_points_per_series).
 	MaxPointsPerSeries int `koanf:"max_points_per_series"`
@@ -27,11 +37,19 @@ type Config struct {
 	LookbackDelta time.Duration `koanf:"lookback_delta"`
 }
 
-// DefaultConfig returns the embedded defaults.
+// DefaultConfig returns the embedded defaults, sized for a small machine
+// (1 to 2 GiB of memory shared with other programs): Prometheus' sample
+// limit, whose raw samples are streamed a series per worker, so that it
+// bounds work (about a second of decoding per core) rather than memory;
+// 64 MiB per query (about 8 M points held: 4,000 series of a week at a
+// 5 m step) and 256 MiB for all queries at once, which with the Go
+// collector's headroom keeps queries under about half a GiB.
 func DefaultConfig() Config {
 	return Config{
 		Timeout:            30 * time.Second,
-		MaxSamples:         1_000_000_000,
+		MaxSamples:         50_000_000,
+		MaxMemoryPerQuery:  64 << 20,
+		MaxMemory:          256 << 20,
 		MaxPointsPerSeries: 30_000,
 		MaxConcurrent:      8,
 	}
@@ -44,6 +62,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("query.timeout: %s must be positive", c.Timeout)
 	case c.MaxSamples <= 0:
 		return fmt.Errorf("query.max_samples: %d must be positive", c.MaxSamples)
+	case c.MaxMemoryPerQuery < 1<<20:
+		return fmt.Errorf("query.max_memory_per_query: %d is below 1 MiB", c.MaxMemoryPerQuery)
+	case c.MaxMemory < c.MaxMemoryPerQuery:
+		return fmt.Errorf("query.max_memory: %d is below query.max_memory_per_query (%d)", c.MaxMemory, c.MaxMemoryPerQuery)
 	case c.MaxPointsPerSeries <= 0:
 		return fmt.Errorf("query.max_points_per_series: %d must be positive", c.MaxPointsPerSeries)
 	case c.MaxConcurrent <= 0:
@@ -59,6 +81,8 @@ func (c Config) Options(logger *slog.Logger, now func() time.Time) Options {
 	return Options{
 		Timeout:            c.Timeout,
 		MaxSamples:         c.MaxSamples,
+		MaxMemoryPerQuery:  c.MaxMemoryPerQuery,
+		MaxMemory:          c.MaxMemory,
 		MaxPointsPerSeries: c.MaxPointsPerSeries,
 		MaxConcurrent:      c.MaxConcurrent,
 		LookbackDelta:      c.LookbackDelta,

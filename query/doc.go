@@ -11,7 +11,8 @@
 // step, NaN meaning "no value" (MetricsQL's model, where a scalar is a
 // label-less series).
 //
-// Selectors are evaluated per series: the series are selected once, then
+// Selectors are evaluated per series: the series are selected once, their
+// chunks read by the store a batch at a time (tsdb.SeriesSet), then
 // each worker (GOMAXPROCS of them) takes one series at a time and reads
 // its samples forward, an epoch's chunk decoded at a time
 // (tsdb.Iterator.NextBatch), into a window cursor that drops what falls
@@ -32,13 +33,23 @@
 // # Limits
 //
 // Options (from Config: query.timeout, query.max_samples,
+// query.max_memory_per_query, query.max_memory,
 // query.max_points_per_series, query.max_concurrent) bound a query's time,
 // the raw samples it reads plus the points it holds (ErrTooManySamples,
-// Prometheus' message, execution/422), the steps of a range query
-// (ErrTooManyPoints, bad_data/400) and the queries running at once (more
-// wait for a slot until their timeout). Cancellation and timeouts are
-// checked between series and between expression nodes (ErrCanceled,
-// canceled/499; ErrTimeout, timeout/503).
+// Prometheus' message, execution/422), the memory it holds and the memory
+// all running queries hold (ErrMemoryLimit, execution/422, naming the
+// limit), the steps of a range query (ErrTooManyPoints, bad_data/400) and
+// the queries running at once (more wait for a slot until their timeout).
+// Cancellation and timeouts are checked between series and between
+// expression nodes (ErrCanceled, canceled/499; ErrTimeout, timeout/503).
+//
+// Memory is charged before it is taken (budget.go): each batch of chunks
+// by the store, from their sizes, before it copies them; the points of a
+// selector's results for all its series at once, before the first series
+// is read; aggregation states, binary operator results, subquery inputs
+// and the final Matrix as they are built. So a query too large for its
+// limits fails in milliseconds with little allocated, and one that fits
+// holds at most a batch of chunks (8 MiB) plus its results.
 //
 // # MetricsQL, not PromQL
 //

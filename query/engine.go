@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/VictoriaMetrics/metricsql"
@@ -18,7 +19,9 @@ import (
 // Every method returns series with samples in [mint, maxt] (milliseconds,
 // inclusive) matching all of ms.
 type Storage interface {
-	Select(ctx context.Context, mint, maxt int64, ms ...*tsdb.Matcher) (*tsdb.SeriesSet, error)
+	// SelectWith returns the series matching any of sets, reading their
+	// chunks in batches charged to o.Budget (tsdb.DB.SelectWith).
+	SelectWith(ctx context.Context, o tsdb.SelectOptions, sets ...[]*tsdb.Matcher) (*tsdb.SeriesSet, error)
 	LabelNames(ctx context.Context, mint, maxt int64, ms ...*tsdb.Matcher) ([]string, error)
 	LabelValues(ctx context.Context, name string, mint, maxt int64, ms ...*tsdb.Matcher) ([]string, error)
 	Series(ctx context.Context, mint, maxt int64, ms ...*tsdb.Matcher) ([]tsdb.Labels, error)
@@ -40,6 +43,8 @@ const (
 type Options struct {
 	Timeout            time.Duration // per query
 	MaxSamples         int64         // samples read plus points held, per query
+	MaxMemoryPerQuery  int64         // bytes one query may hold
+	MaxMemory          int64         // bytes all running queries may hold together
 	MaxPointsPerSeries int           // steps of a range query
 	MaxConcurrent      int           // queries evaluated at once
 	// LookbackDelta, when positive, caps implicit windows and the reach of
@@ -62,8 +67,41 @@ type Engine struct {
 	opts Options
 	log  *slog.Logger
 	sem  chan struct{} // one token per running query
+	mem  *memLimiter   // the memory all running queries hold
 	// transforms is the transform function table, read-only.
 	transforms map[string]*transformSpec
+	// parsed caches Parse's successes by query text: alerting rules run
+	// the same queries every round. A parsed expression is read-only once
+	// built (the evaluator copies the nodes it changes), so queries share
+	// it. The cache is emptied when it reaches maxParsed.
+	parsed struct {
+		sync.Mutex
+		m map[string]metricsql.Expr
+	}
+}
+
+// maxParsed bounds the parse cache; ad hoc queries cannot grow it further.
+const maxParsed = 4096
+
+// parse is Parse with the engine's cache.
+func (e *Engine) parse(q string) (metricsql.Expr, error) {
+	e.parsed.Lock()
+	expr := e.parsed.m[q]
+	e.parsed.Unlock()
+	if expr != nil {
+		return expr, nil
+	}
+	expr, err := Parse(q)
+	if err != nil {
+		return nil, err
+	}
+	e.parsed.Lock()
+	if e.parsed.m == nil || len(e.parsed.m) >= maxParsed {
+		e.parsed.m = make(map[string]metricsql.Expr)
+	}
+	e.parsed.m[q] = expr
+	e.parsed.Unlock()
+	return expr, nil
 }
 
 // NewEngine returns an engine over st.
@@ -74,6 +112,12 @@ func NewEngine(st Storage, opts Options) *Engine {
 	}
 	if opts.MaxSamples <= 0 {
 		opts.MaxSamples = def.MaxSamples
+	}
+	if opts.MaxMemoryPerQuery <= 0 {
+		opts.MaxMemoryPerQuery = def.MaxMemoryPerQuery
+	}
+	if opts.MaxMemory <= 0 {
+		opts.MaxMemory = max(def.MaxMemory, opts.MaxMemoryPerQuery)
 	}
 	if opts.MaxPointsPerSeries <= 0 {
 		opts.MaxPointsPerSeries = def.MaxPointsPerSeries
@@ -92,7 +136,7 @@ func NewEngine(st Storage, opts Options) *Engine {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return &Engine{st: st, opts: opts, log: log.With("component", "query"), sem: make(chan struct{}, opts.MaxConcurrent),
-		transforms: newTransformSpecs()}
+		mem: &memLimiter{limit: opts.MaxMemory}, transforms: newTransformSpecs()}
 }
 
 // Now returns the engine's clock reading.
@@ -111,7 +155,7 @@ func (e *Engine) Range(ctx context.Context, q string, start, end time.Time, step
 }
 
 func (e *Engine) instant(ctx context.Context, q string, t, step int64) (Value, error) {
-	expr, err := Parse(q)
+	expr, err := e.parse(q)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +168,9 @@ func (e *Engine) instant(ctx context.Context, q string, t, step int64) (Value, e
 	if re, ok := expr.(*metricsql.RollupExpr); ok && re.Window != nil {
 		return e.rangeVector(ctx, re, t, step)
 	}
-	tss, err := e.exec(ctx, expr, t, t, step)
+	mem := e.mem.newQuery(e.opts.MaxMemoryPerQuery)
+	defer mem.close()
+	tss, err := e.exec(ctx, mem, expr, t, t, step)
 	if err != nil {
 		return nil, err
 	}
@@ -154,15 +200,20 @@ func (e *Engine) rangeQuery(ctx context.Context, q string, start, end, step int6
 	if n := (end-start)/step + 1; n > int64(e.opts.MaxPointsPerSeries) {
 		return nil, fmt.Errorf("%w: %d points requested, the limit is %d; try decreasing the query resolution (?step=XX)", ErrTooManyPoints, n, e.opts.MaxPointsPerSeries)
 	}
-	expr, err := Parse(q)
+	expr, err := e.parse(q)
 	if err != nil {
 		return nil, err
 	}
 	if _, ok := expr.(*metricsql.StringExpr); ok {
 		return nil, errorf(ErrBadArgument, "invalid expression type \"string\" for range query, must be Scalar or instant Vector")
 	}
-	tss, err := e.exec(ctx, expr, start, end, step)
+	mem := e.mem.newQuery(e.opts.MaxMemoryPerQuery)
+	defer mem.close()
+	tss, err := e.exec(ctx, mem, expr, start, end, step)
 	if err != nil {
+		return nil, err
+	}
+	if err := mem.Reserve(matrixBytes(tss)); err != nil {
 		return nil, err
 	}
 	grid := makeGrid(start, end, step)
@@ -188,7 +239,9 @@ func (e *Engine) rangeQuery(ctx context.Context, q string, start, end, step int6
 // exec evaluates expr over the grid start..end by step, holding a
 // concurrency slot and the timeout, and returns non-empty series with no
 // duplicate label sets, sorted unless the query orders its own result.
-func (e *Engine) exec(ctx context.Context, expr metricsql.Expr, start, end, step int64) ([]*timeseries, error) {
+// mem is the query's memory account; the caller closes it once done
+// with the result.
+func (e *Engine) exec(ctx context.Context, mem *queryMem, expr metricsql.Expr, start, end, step int64) ([]*timeseries, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
 	defer cancel()
 	select {
@@ -198,7 +251,7 @@ func (e *Engine) exec(ctx context.Context, expr metricsql.Expr, start, end, step
 	}
 	defer func() { <-e.sem }()
 
-	ev := newEvaluator(ctx, e)
+	ev := newEvaluator(ctx, e, mem)
 	ec := newEvalConfig(start, end, step)
 	tss, err := ev.safeEval(ec, expr)
 	if err != nil {
@@ -260,6 +313,24 @@ func ctxError(ctx context.Context, op string) error {
 		return errorf(ErrTimeout, "%s", op)
 	}
 	return errorf(ErrCanceled, "%s", op)
+}
+
+// matrixBytes is the memory of the Matrix built from tss: a Point for each
+// value, a header for each series with one.
+func matrixBytes(tss []*timeseries) int64 {
+	var n int64
+	for _, ts := range tss {
+		k := 0
+		for _, v := range ts.values {
+			if !isNaN(v) {
+				k++
+			}
+		}
+		if k > 0 {
+			n += seriesOverhead + int64(k)*matrixPtBytes
+		}
+	}
+	return n
 }
 
 // makeGrid returns the step timestamps start, start+step, ... <= end.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/VictoriaMetrics/metricsql"
+
+	"outpost/tsdb"
 )
 
 // rangeVector answers an instant query whose whole expression is a range
@@ -25,7 +27,9 @@ func (e *Engine) rangeVector(ctx context.Context, re *metricsql.RollupExpr, t, s
 		return nil, ctxError(ctx, "wait for a query slot")
 	}
 	defer func() { <-e.sem }()
-	ev := newEvaluator(ctx, e)
+	mem := e.mem.newQuery(e.opts.MaxMemoryPerQuery)
+	defer mem.close()
+	ev := newEvaluator(ctx, e, mem)
 	ec := newEvalConfig(t, t, step)
 	if re.At != nil {
 		at, err := ev.evalAt(ec, re.At)
@@ -38,13 +42,15 @@ func (e *Engine) rangeVector(ctx context.Context, re *metricsql.RollupExpr, t, s
 	start := end - re.Window.Duration(step)
 	var m Matrix
 	if me, ok := re.Expr.(*metricsql.MetricExpr); ok && !re.ForSubquery() {
-		series, err := ev.selectSeries(start+1, end, me)
+		ss, err := ev.selectSeries(start+1, end, me, false)
 		if err != nil {
 			return nil, err
 		}
-		for _, s := range series {
+		var it *tsdb.Iterator
+		for ss.Next() {
+			s := ss.At()
 			var pts []Point
-			it := s.Iterator()
+			it = s.ReuseIterator(it)
 			for it.Next() {
 				ts, v := it.At()
 				if !isNaN(v) && ts > start && ts <= end {
@@ -57,9 +63,15 @@ func (e *Engine) rangeVector(ctx context.Context, re *metricsql.RollupExpr, t, s
 			if err := ev.charge(len(pts)); err != nil {
 				return nil, err
 			}
+			if err := mem.Reserve(seriesOverhead + int64(cap(pts))*matrixPtBytes); err != nil {
+				return nil, err
+			}
 			if len(pts) > 0 {
 				m = append(m, Series{Labels: s.Labels, Points: pts})
 			}
+		}
+		if err := ss.Err(); err != nil {
+			return nil, fmt.Errorf("select %s: %w", me.AppendString(nil), err)
 		}
 		return m, nil
 	}

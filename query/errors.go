@@ -33,6 +33,10 @@ var (
 	// ErrTooManySamples means the query read or held more samples than
 	// query.max_samples allows. The message is Prometheus' own.
 	ErrTooManySamples = errors.New("query processing would load too many samples into memory in query execution")
+	// ErrMemoryLimit means the query would hold more memory than
+	// query.max_memory_per_query allows, or the queries running at once
+	// more than query.max_memory; the message names the limit.
+	ErrMemoryLimit = errors.New("query memory limit exceeded")
 	// ErrDuplicateSeries means an operation produced two series with the
 	// same labels, or a one-to-one match found several series on one side.
 	ErrDuplicateSeries = errors.New("duplicate series")

@@ -28,25 +28,43 @@ func (ec *evalConfig) points() int { return len(ec.grid) }
 type evaluator struct {
 	ctx     context.Context
 	e       *Engine
+	mem     *queryMem    // the query's memory account (budget.go)
 	samples atomic.Int64 // samples read plus points held so far
 }
 
-func newEvaluator(ctx context.Context, e *Engine) *evaluator {
-	return &evaluator{ctx: ctx, e: e}
+func newEvaluator(ctx context.Context, e *Engine, mem *queryMem) *evaluator {
+	return &evaluator{ctx: ctx, e: e, mem: mem}
 }
 
 // charge adds n samples to the query's budget and fails once it is spent.
 func (ev *evaluator) charge(n int) error {
 	if ev.samples.Add(int64(n)) > ev.e.opts.MaxSamples {
-		return fmt.Errorf("%w (limit %d)", ErrTooManySamples, ev.e.opts.MaxSamples)
+		return fmt.Errorf("%w (query.max_samples: %d; select fewer series, use a shorter range or a larger step, or raise query.max_samples)",
+			ErrTooManySamples, ev.e.opts.MaxSamples)
 	}
 	return nil
+}
+
+// hold charges series series of points points each, about to be
+// allocated: their points to the sample budget, their bytes to the memory
+// account.
+func (ev *evaluator) hold(series, points int) error {
+	if err := ev.charge(series * points); err != nil {
+		return err
+	}
+	return ev.holdBytes(series, points)
+}
+
+// holdBytes charges the bytes of series series of points points each to
+// the memory account only, for values the sample budget does not count.
+func (ev *evaluator) holdBytes(series, points int) error {
+	return ev.mem.Reserve(int64(series) * (seriesOverhead + int64(points)*pointBytes))
 }
 
 // newSeries allocates a series of ec's length filled with NaN, charging
 // its points to the budget.
 func (ev *evaluator) newSeries(ec *evalConfig) (*timeseries, error) {
-	if err := ev.charge(ec.points()); err != nil {
+	if err := ev.hold(1, ec.points()); err != nil {
 		return nil, err
 	}
 	vs := make([]float64, ec.points())
@@ -163,7 +181,7 @@ func (ev *evaluator) withAt(ec *evalConfig, at metricsql.Expr, f func(*evalConfi
 	if ec.points() == 1 {
 		return tss, nil
 	}
-	if err := ev.charge(len(tss) * ec.points()); err != nil {
+	if err := ev.hold(len(tss), ec.points()); err != nil {
 		return nil, err
 	}
 	for _, ts := range tss {

@@ -13,13 +13,17 @@ import (
 )
 
 // Exporter serves GET|POST /api/v1/export: raw samples as VictoriaMetrics'
-// JSON lines, one line per series:
+// JSON lines, one line per series (several for a series of more than
+// exportLineSamples samples, as VictoriaMetrics writes one per block), in
+// the order the series were created:
 //
 //	{"metric":{"__name__":"m","a":"b"},"values":[1,2.5],"timestamps":[1700000000000,1700000010000]}
 //
 // match[] (one or more series selectors, their union), start and end (RFC
 // 3339 or Unix seconds; default: all time). Values that JSON cannot hold
-// are written as the strings "NaN", "+Inf" and "-Inf".
+// are written as the strings "NaN", "+Inf" and "-Inf". The export streams:
+// it holds one batch of chunks (tsdb.DefaultBatchBytes), one line and the
+// write buffer, however much it returns.
 type Exporter struct {
 	st Storage
 }
@@ -54,40 +58,62 @@ func (e *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeExportError(w, http.StatusBadRequest, err)
 		return
 	}
+	// Series come in ID order, a batch of chunks at a time (tsdb's
+	// Unsorted select), so the export holds one batch, one line and the
+	// write buffer however many series and samples it returns.
+	ss, err := e.st.SelectWith(r.Context(), tsdb.SelectOptions{Mint: mint, Maxt: maxt, Unsorted: true}, sets...)
+	if err != nil {
+		code := http.StatusBadRequest // a matcher the index cannot run
+		if typ, c := classify(err); typ != errorInternal {
+			code = c
+		}
+		writeExportError(w, code, err)
+		return
+	}
 	w.Header().Set("Content-Type", "application/stream+json")
 	bw := bufio.NewWriterSize(w, 64<<10)
 	defer bw.Flush()
-	seen := make(map[string]bool)
-	for _, ms := range sets {
-		if err := e.export(r.Context(), bw, mint, maxt, ms, seen); err != nil {
-			// Headers are gone; end the stream with the error on its own line.
-			fmt.Fprintf(bw, "{\"error\":%q}\n", err.Error())
-			return
-		}
+	if err := export(r.Context(), bw, ss); err != nil {
+		// Headers are gone; end the stream with the error on its own line.
+		fmt.Fprintf(bw, "{\"error\":%q}\n", err.Error())
 	}
 }
 
-func (e *Exporter) export(ctx context.Context, w *bufio.Writer, mint, maxt int64, ms []*tsdb.Matcher, seen map[string]bool) error {
-	ss, err := e.st.Select(ctx, mint, maxt, ms...)
-	if err != nil {
-		return err
-	}
+// exportLineSamples is the most samples one line holds: a longer series is
+// written as several lines, as VictoriaMetrics writes one per block, so a
+// line stays small however long the series.
+const exportLineSamples = 1 << 16
+
+// export writes a line per series of ss (several for a long one).
+func export(ctx context.Context, w *bufio.Writer, ss *tsdb.SeriesSet) error {
 	var line []byte
 	var samples []tsdb.Sample
+	var it *tsdb.Iterator
+	flush := func(ls tsdb.Labels) error {
+		line = appendExportLine(line[:0], ls, samples)
+		samples = samples[:0]
+		_, err := w.Write(line)
+		return err
+	}
 	for ss.Next() {
 		s := ss.At()
-		key := s.Labels.String()
-		if seen[key] {
-			continue
+		it = s.ReuseIterator(it)
+		for it.Next() {
+			t, v := it.At()
+			samples = append(samples, tsdb.Sample{T: t, V: v})
+			if len(samples) == exportLineSamples {
+				if err := flush(s.Labels); err != nil {
+					return err
+				}
+			}
 		}
-		seen[key] = true
-		samples = s.Iterator().Samples(samples[:0])
-		if len(samples) == 0 {
-			continue
+		if err := it.Err(); err != nil {
+			return fmt.Errorf("read %s: %w", s.Labels, err)
 		}
-		line = appendExportLine(line[:0], s.Labels, samples)
-		if _, err := w.Write(line); err != nil {
-			return err
+		if len(samples) > 0 {
+			if err := flush(s.Labels); err != nil {
+				return err
+			}
 		}
 		if err := ctx.Err(); err != nil {
 			return err
@@ -139,7 +165,11 @@ func appendJSONString(b []byte, s string) []byte {
 }
 
 func writeExportError(w http.ResponseWriter, code int, err error) {
+	typ := errorBadData
+	if code != http.StatusBadRequest {
+		typ, _ = classify(err)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(map[string]string{"status": "error", "errorType": "bad_data", "error": err.Error()})
+	json.NewEncoder(w).Encode(map[string]string{"status": "error", "errorType": typ, "error": err.Error()})
 }

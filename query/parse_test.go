@@ -93,3 +93,19 @@ func TestIsScalarExpr(t *testing.T) {
 	f(`x + 1`, false)
 	f(`sum(x)`, false)
 }
+
+func TestExcludeMetrics(t *testing.T) {
+	f := func(q, want string) {
+		t.Helper()
+		got, err := ExcludeMetrics(q, "ALERTS|ALERTS_FOR_STATE")
+		if err != nil || got != want {
+			t.Fatalf("ExcludeMetrics(%q) = %q, %v; want %q", q, got, err, want)
+		}
+	}
+	f(`{host!=""}`, `{host!="",__name__!~"ALERTS|ALERTS_FOR_STATE"}`)
+	f(`system_uptime`, `system_uptime{__name__!~"ALERTS|ALERTS_FOR_STATE"}`)
+	f(`{__name__=~"a|b",host!=""} or up`, `{__name__=~"a|b",host!="",__name__!~"ALERTS|ALERTS_FOR_STATE"} or up{__name__!~"ALERTS|ALERTS_FOR_STATE"}`)
+	if _, err := ExcludeMetrics(`sum(`, "X"); err == nil {
+		t.Fatal("no error for a bad expression")
+	}
+}

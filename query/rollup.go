@@ -136,6 +136,9 @@ func (ev *evaluator) rollupSubquery(ec *evalConfig, re *metricsql.RollupExpr, rr
 	if err != nil {
 		return nil, err
 	}
+	if err := ev.hold(len(inner)*len(rr.outs), len(rr.grid)); err != nil {
+		return nil, err
+	}
 	out := make([]*timeseries, 0, len(inner)*len(rr.outs))
 	dst := make([][]float64, len(rr.outs))
 	var it memIter
@@ -147,9 +150,6 @@ func (ev *evaluator) rollupSubquery(ec *evalConfig, re *metricsql.RollupExpr, rr
 		it.reset(sq.grid, ts.values)
 		for k := range dst {
 			dst[k] = make([]float64, len(rr.grid))
-		}
-		if err := ev.charge(len(rr.grid) * len(rr.outs)); err != nil {
-			return nil, err
 		}
 		if _, err := rr.run(&it, dst, &c); err != nil {
 			return nil, err

@@ -24,6 +24,8 @@ type cursor struct {
 	started          bool
 	lastRaw, lastOut float64
 	correction       float64
+	// args is rollupRunner.run's, kept here so it is not allocated per series.
+	args rollupArgs
 }
 
 // reset prepares c for another series, keeping its buffers.

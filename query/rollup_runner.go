@@ -81,7 +81,8 @@ func (rr *rollupRunner) run(it sampleIter, dst [][]float64, c *cursor) (int, err
 		}
 	}
 	canSeek := !rr.spec.removeResets && !rr.spec.noSeek
-	a := rollupArgs{window: window}
+	a := &c.args // the cursor's, so that the call through o.f allocates none per series
+	*a = rollupArgs{window: window}
 	for i, tEnd := range rr.grid {
 		tStart := tEnd - window
 		c.dropThrough(tStart)
@@ -110,7 +111,7 @@ func (rr *rollupRunner) run(it sampleIter, dst [][]float64, c *cursor) (int, err
 		}
 		a.currT, a.idx = tEnd, i
 		for k, o := range rr.outs {
-			dst[k][i] = o.f(&a)
+			dst[k][i] = o.f(a)
 		}
 	}
 	return c.scanned, c.it.Err()
@@ -124,7 +125,8 @@ func scrapeInterval(ts []int64, def int64) int64 {
 		return def
 	}
 	n := min(len(ts)-1, 20)
-	iv := make([]float64, n)
+	var buf [20]float64 // on the stack: this runs once per series
+	iv := buf[:n]
 	for i := range n {
 		iv[i] = float64(ts[i+1] - ts[i])
 	}

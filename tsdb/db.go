@@ -2,11 +2,13 @@ package tsdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -52,10 +54,10 @@ type Options struct {
 }
 
 // maxConcurrentWrites bounds the writes in flight; past it a write waits
-// up to writeQueueWait and then fails with ErrOverloaded.
+// up to maxWriteWait (or what is left of its request's WithWriteWait
+// budget) and then fails with ErrOverloaded.
 const (
 	maxConcurrentWrites = 64
-	writeQueueWait      = 5 * time.Second
 	// epochIdle is how long an epoch past its grace period must go without
 	// a write before it is sealed, so a burst of old data is flushed once.
 	epochIdle = time.Minute
@@ -81,6 +83,10 @@ type DB struct {
 	// flushMu serialises flushes and retention.
 	flushMu sync.Mutex
 
+	// flushes and retention space and log the retries of the background
+	// loop's tasks while they fail.
+	flushes, retention retrier
+
 	writeSem chan struct{}
 	closed   atomic.Bool
 	cancel   context.CancelFunc
@@ -102,6 +108,8 @@ func Open(cfg Config, opts Options) (*DB, error) {
 	if db.now == nil {
 		db.now = time.Now
 	}
+	db.flushes = retrier{what: "flushing to day files", logger: db.logger}
+	db.retention = retrier{what: "applying retention", logger: db.logger}
 	if err := db.open(); err != nil {
 		db.closeFiles()
 		return nil, err
@@ -131,10 +139,7 @@ func (db *DB) open() error {
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		return fmt.Errorf("lock data directory %q (is another outpost using it?): %w", dir, err)
 	}
-	if db.ix, err = openIndex(filepath.Join(dir, "index.db"), db.cfg.MaxSeries, db.logger); err != nil {
-		return err
-	}
-	if db.parts, err = openPartitions(filepath.Join(dir, "parts"), db.now, db.logger); err != nil {
+	if err := db.openStorage(); err != nil { // index.db and parts/, damage set aside (damage.go)
 		return err
 	}
 	if err := db.parts.dropBefore(db.retentionCutoff()); err != nil {
@@ -172,6 +177,11 @@ func (db *DB) closeFiles() error {
 // Close stops the background loop, flushes every epoch still in memory to
 // its partition (so the next start replays nothing) and closes the files.
 // Writes that are in flight finish first.
+//
+// A flush that fails (a full disk) is logged at ERROR, saying what was not
+// flushed, and is not Close's error: every acknowledged sample is in the WAL,
+// whose segments are deleted only after a flush, so the next start replays
+// it. Close returns an error only when closing a file fails.
 func (db *DB) Close() error {
 	if !db.closed.CompareAndSwap(false, true) {
 		return ErrClosed
@@ -181,17 +191,48 @@ func (db *DB) Close() error {
 	for range maxConcurrentWrites { // wait for writes in flight
 		db.writeSem <- struct{}{}
 	}
-	ferr := db.flush(context.Background(), db.head.allEpochs())
-	if ferr != nil {
-		db.logger.Error("flush on close", "err", ferr)
-	}
+	db.logUnflushed(db.flush(context.Background(), db.head.allEpochs()))
 	if err := db.closeFiles(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
-	return ferr
+	return nil
 }
 
-// run is the background loop: seal idle epochs, apply retention.
+// logUnflushed says, at ERROR, what Close could not flush (err is the
+// flush's error) and where it is. While the WAL cannot append, the flush
+// seals nothing and returns no error for it, so the outage is the reason.
+func (db *DB) logUnflushed(err error) {
+	db.head.mu.Lock()
+	var starts []int64
+	for s := range db.head.epochs {
+		starts = append(starts, s)
+	}
+	for _, j := range db.head.flushing {
+		starts = append(starts, j.start)
+	}
+	db.head.mu.Unlock()
+	if len(starts) == 0 {
+		if err != nil { // the flush was written; the WAL keeps segments it could have dropped
+			db.logger.Error("flush on close", "err", err)
+		}
+		return
+	}
+	if err == nil {
+		err = db.walOutage()
+	}
+	first, last, serr := db.wal.Segments()
+	if serr != nil {
+		db.logger.Error("flush on close failed and the WAL cannot be listed", "err", err, "wal_err", serr)
+		return
+	}
+	epoch := func(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339) }
+	db.logger.Error("closing with samples not flushed to day files; the WAL holds them and the next start replays them",
+		"epochs", len(starts), "from", epoch(slices.Min(starts)), "to", epoch(slices.Max(starts)+epochMs),
+		"head_bytes", db.head.bytes.Load(), "wal_segments", fmt.Sprintf("%d-%d", first, last), "err", err)
+}
+
+// run is the background loop: seal idle epochs, apply retention. Failures
+// are logged by db.flushes and db.retention.
 func (db *DB) run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -201,22 +242,76 @@ func (db *DB) run(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		if err := db.maintain(ctx); err != nil && ctx.Err() == nil {
-			db.logger.Error("store maintenance", "err", err)
-		}
+		_ = db.maintain(ctx)
 	}
 }
 
 // maintain flushes epochs that are sealed (past their grace period and
-// idle) or that the memory budget forces out, then applies retention.
+// idle) or that the memory budget forces out, then applies retention. A
+// task that failed is retried only once its backoff has passed.
 func (db *DB) maintain(ctx context.Context) error {
-	now := db.now()
-	starts := db.head.sealable(now, db.cfg.EpochGrace, epochIdle, db.cfg.HeadMaxBytes)
-	if err := db.flush(ctx, starts); err != nil {
-		return err
+	var errs []error
+	if db.flushes.due() {
+		now := db.now()
+		starts := db.head.sealable(now, db.cfg.EpochGrace, epochIdle, db.cfg.HeadMaxBytes)
+		err := db.flush(ctx, starts)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		db.flushes.record(err)
+		errs = append(errs, err)
 	}
-	return db.applyRetention()
+	if db.retention.due() {
+		err := db.applyRetention()
+		db.retention.record(err)
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
+
+// Health returns nil while the store takes writes and flushes them to day
+// files, and otherwise an error saying what fails, why and since when:
+// "write-ahead log cannot append: no space left on device (since
+// 10:31:02)". While the WAL cannot append, writes fail with the same error,
+// which matches ErrUnavailable; the store retries in the background and
+// resumes by itself. After Close, Health returns ErrClosed.
+func (db *DB) Health() error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	werr, ferr := db.walOutage(), db.flushes.outage()
+	switch {
+	case werr != nil && ferr != nil:
+		return fmt.Errorf("%w; %w", werr, ferr)
+	case werr != nil:
+		return werr
+	case ferr != nil:
+		return ferr
+	}
+	return nil
+}
+
+// walOutage returns nil while the WAL appends, else why it cannot, as an
+// error matching ErrUnavailable.
+func (db *DB) walOutage() error { return unavailable(db.wal.Err()) }
+
+// unavailable returns the outage that err (from the WAL) reports, as an
+// error matching ErrUnavailable, or nil when err reports none.
+func unavailable(err error) error {
+	var ae *wal.AppendError
+	if !errors.As(err, &ae) {
+		return nil
+	}
+	return &unavailableError{outage("write-ahead log cannot append", ae.Since, ae.Err)}
+}
+
+// unavailableError is why the store refuses writes for now. It matches
+// ErrUnavailable and wraps the cause.
+type unavailableError struct{ cause error }
+
+func (e *unavailableError) Error() string        { return e.cause.Error() }
+func (e *unavailableError) Unwrap() error        { return e.cause }
+func (e *unavailableError) Is(target error) bool { return target == ErrUnavailable }
 
 // Flush writes every epoch held in memory to its partition now, including
 // the open ones. Queries see the same data before and after.

@@ -30,20 +30,52 @@
 //	<path>/index.db             bbolt, append-only: symbols, series ID -> labels
 //	<path>/wal/NNNNNNNN.seg     WAL segments (64 MiB)
 //	<path>/parts/YYYYMMDD.db    bbolt, one per UTC day: sealed chunks
+//	<path>/**.damaged-<time>    a damaged file set aside (see "Damage")
 //
-// A day file holds one top-level bucket per flush of an epoch:
+// A day file (format 2) holds one top-level bucket per flush of an epoch,
+// and the labels of the series it holds:
 //
 //	bucket  epochStart(8, sign-flipped big-endian) | seq(2)
-//	  key   metricID(4) | seriesID(4)       -> chunk (chunkenc.Encode: the smallest encoding)
-//	  key   ff ff ff ff ff ff ff ff 00      -> flush meta: covered WAL segment, mint, maxt, series bitmap
+//	  key   metricID(4) | seriesID(4)       -> chunk (chunkenc.Encode: the smallest encoding) | crc32c(4)
+//	  key   ff ff ff ff ff ff ff ff 00      -> flush meta: 2 | flags | epochStart | seq | covered WAL
+//	                                           segment | mint | maxt | series bitmap | crc32c(4)
+//	bucket  "symbols"
+//	  key   first symbol ID(4)              -> block: 1 | n | n x (ID delta, string) | crc32c(4)
+//	bucket  "series"
+//	  key   first series ID(4)              -> block: 2 | n | n x (ID delta, index.db encoding) | crc32c(4)
+//
+// Every CRC32C (Castagnoli, little-endian) covers the record's key and,
+// for a chunk, its bucket's name too, so a flipped bit anywhere fails one
+// record's check and never yields a wrong value or a chunk in the wrong
+// epoch. The symbols and series buckets give, in blocks of up to 128, the
+// labels of every series with a chunk in the file as index.db's symbol IDs
+// and the strings of those symbols: the first flush of a series into a day
+// writes them, in its first transaction. Day files of format 1 (flush meta
+// version 1) are still read: their chunks carry no CRC and they have no
+// labels until a start with a healthy index.db writes them in.
 //
 // Buckets are written once, keys in ascending order, FillPercent 1.0, in
-// transactions of at most 64 MiB, the meta key last: every bbolt write is
+// transactions of about 8 MiB, the meta key last: every bbolt write is
 // an append. A bucket without meta is a flush that crashed; it is dropped
 // on open and its samples come back from the WAL. Late samples for an
 // epoch already flushed become a new bucket with the next seq; readers
 // merge an epoch's buckets, higher seq winning. The metricID (the symbol
 // ID of the metric name) leads the key so one metric's chunks are adjacent.
+//
+// # Damage
+//
+// Every bbolt file is checked before bbolt maps it (its meta, length, and
+// each reachable page; boltcheck.go, damage.go), and bbolt runs under recover with
+// faults turned into panics, so a damaged file is an error that names it
+// and says what is wrong, never a crash. A damaged day file is renamed
+// YYYYMMDD.db.damaged-<time> and what its checksums vouch for (every leaf
+// page is read, reachable or not) is salvaged into a new YYYYMMDD.db; the
+// other days keep serving, and the WAL replays whatever it still holds of
+// that day. A damaged, empty, missing or stale index.db is set aside and
+// rebuilt from the day files' labels, or, when some day file holds series
+// no file names, the store refuses to start with one line naming it. A
+// chunk that fails its CRC on read is left out, counted once
+// (CorruptChunks) and logged with its file; DB.Damaged lists the files.
 //
 // # Sealing and flushing
 //
@@ -59,12 +91,26 @@
 // WAL deletes segments no unflushed epoch needs. Close flushes everything,
 // so a clean restart replays nothing.
 //
+// # A full disk
+//
+// While the WAL cannot append (package wal, "Running out of space"), Write
+// fails at once with an error matching ErrUnavailable and Health says why
+// and since when; the WAL retries in the background and resumes by itself
+// in a new segment. Nothing new is sealed meanwhile. A flush that fails
+// stays a flush job (still read by queries) and is retried with backoff
+// (1 s doubling to 10 s); Health reports it too. Failures of the background
+// loop are logged when they start, once a minute while they last, and when
+// they end. Close on a full disk logs what it could not flush and returns
+// no error for it: the WAL holds every acknowledged sample (segments are
+// deleted only after a flush), so the next start replays it.
+//
 // # Index
 //
 // index.db (bbolt, append-only, FillPercent 1.0) has three buckets: meta
 // (format version), symbols (uint32 big-endian ID from 1, no gaps -> the
 // string) and series (uint32 big-endian series ID -> uvarint count, then
-// name/value symbol-ID pairs). IDs are assigned in ascending order and
+// name/value symbol-ID pairs); in format 2 each value ends with a CRC32C
+// (index_persist.go). IDs are assigned in ascending order and
 // never reused. The inverted index (label name -> value -> roaring bitmap
 // of series IDs) lives in memory only and is rebuilt at start. New series
 // are persisted before every flush (partition keys carry symbol IDs) and
@@ -80,12 +126,18 @@
 // # Concurrency
 //
 // DB is safe for concurrent use. Writes run concurrently (at most 64 in
-// flight; past that they wait up to 5 s, then fail with ErrOverloaded);
+// flight; past that they wait up to 1 s, or what is left of their
+// request's WithWriteWait budget, then fail with ErrOverloaded);
 // one flush runs at a time in the background goroutine Open starts and
-// Close stops. Select copies the compressed chunks it needs before it
-// returns (from 256 series on, with up to four goroutines reading day files
-// in parallel, all joined before it returns), so a SeriesSet is a stable
-// snapshot and its Iterators may run on other goroutines.
+// Close stops. Select finds the matching series (and sorts them by labels)
+// before it returns; the SeriesSet then reads their compressed chunks a
+// batch at a time (DefaultBatchBytes) as it is iterated: each batch is
+// sized from the head and the day files without copying anything, charged
+// to the caller's ReadBudget (SelectWith), then copied, a large batch with
+// up to four goroutines reading day files in parallel, joined before the
+// batch is returned. Each batch is a consistent view of its series; a
+// Series stays valid once yielded, and its Iterators may run on other
+// goroutines.
 //
 // # Reading
 //
@@ -94,4 +146,36 @@
 // SkipTo to move past a window; Series.ReuseIterator recycles one
 // iterator's buffers across series. An epoch with several sources (late
 // flushes, the head) is merged once, the newest write winning.
+//
+// # Memory
+//
+// What bounds outpost's memory with the default configuration (issue 8),
+// the store's part and the rest of the process:
+//
+//   - Write requests: influx.max_inflight_bytes (32 MiB). Each HTTP write
+//     reserves 4 MiB before it reads its body (a window of two
+//     max_line_bytes, two batches of at most 1 MiB, caches); past the
+//     budget it gets 503 with Retry-After at once. A body is inflated and
+//     parsed as a stream and may unpack to at most http.max_body_bytes
+//     (64 MiB, then 413).
+//   - Store writes: at most 64 Writes in flight, each waiting at most 1 s
+//     for a slot (one request's batches 1 s in all), about 40 bytes of
+//     scratch per sample of a batch.
+//   - WAL queue: 8 MiB pending plus 8 MiB being written.
+//   - Head: ended epochs waiting for their flush are bounded by
+//     storage.head_max_bytes (32 MiB); open chunks, the index and the
+//     postings cost about 0.5 to 1 KiB per active series, bounded only by
+//     storage.max_series.
+//   - Listeners: collectd about 8 MiB (4,096 queued packets, two batches);
+//     line protocol over UDP about 6 MiB; Graphite up to max_connections ×
+//     (a 64 KiB line + batch_size points), which is not yet under a shared
+//     budget.
+//   - Queries: query.max_memory across all queries and query.max_memory_per_query
+//     for one (see package query), charged from chunk sizes before any
+//     chunk is copied (SelectWith and its ReadBudget).
+//   - The runtime and the binary: about 20 MiB.
+//
+// With every budget full that is about 370 MiB plus 0.5 to 1 KiB per
+// active series; GOGC=50 (main's default) lets the heap grow to about 1.5
+// times the live bytes between collections.
 package tsdb

@@ -107,23 +107,27 @@ func (h *head) detach(starts []int64, seg int) []*flushJob {
 // flush seals the given epochs and writes them to their partitions, then
 // lets the WAL drop what no longer needs replaying. Failed jobs stay
 // visible and are retried by the next flush.
+//
+// While the WAL cannot append (a full disk) nothing new is sealed, since
+// sealing needs a WAL cut, but the jobs already detached are still retried.
 func (db *DB) flush(ctx context.Context, starts []int64) error {
 	db.flushMu.Lock()
 	defer db.flushMu.Unlock()
-	if len(starts) > 0 {
+	var errs []error
+	if len(starts) > 0 && db.wal.Err() == nil {
 		db.appendMu.Lock()
 		seg, err := db.wal.Cut()
-		if err != nil {
-			db.appendMu.Unlock()
-			return fmt.Errorf("cut WAL before flush: %w", err)
+		if err == nil {
+			db.head.detach(starts, seg)
 		}
-		db.head.detach(starts, seg)
 		db.appendMu.Unlock()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("cut WAL before flush: %w", err))
+		}
 	}
 	db.head.mu.Lock()
 	jobs := slices.Clone(db.head.flushing)
 	db.head.mu.Unlock()
-	var errs []error
 	for _, job := range jobs {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -134,11 +138,11 @@ func (db *DB) flush(ctx context.Context, starts []int64) error {
 		}
 		db.head.finish(job)
 	}
-	if len(jobs) == 0 {
-		return nil
-	}
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	if len(jobs) == 0 {
+		return nil
 	}
 	return db.truncateWAL()
 }
@@ -158,7 +162,7 @@ func (db *DB) writeJob(job *flushJob) error {
 	if err := db.ix.persist(); err != nil {
 		return fmt.Errorf("persist series index: %w", err)
 	}
-	src := &jobSource{chunks: make([]jobChunk, 0, len(job.chunks)),
+	src := &jobSource{ix: db.ix, chunks: make([]jobChunk, 0, len(job.chunks)),
 		m: flushMeta{walSeg: job.coversSeg, mint: maxTime, maxt: minTime, ids: roaring.New()}}
 	for id, c := range job.chunks {
 		src.chunks = append(src.chunks, jobChunk{db.ix.metricID(id), id, c})
@@ -192,6 +196,7 @@ type jobChunk struct {
 // jobSource is the flushSource of a job: it merges each chunk's late
 // samples and encodes it with the smallest encoding as it is written.
 type jobSource struct {
+	ix     *index // the labels of new series go into the day file
 	chunks []jobChunk
 	m      flushMeta
 	ts     []int64
@@ -199,6 +204,10 @@ type jobSource struct {
 }
 
 func (s *jobSource) count() int { return len(s.chunks) }
+
+func (s *jobSource) series(i int) (uint32, uint32) { return s.chunks[i].metric, s.chunks[i].id }
+
+func (s *jobSource) labels() labelSource { return s.ix }
 
 func (s *jobSource) encode(i int, arena []byte) (uint32, uint32, []byte, []byte, error) {
 	jc := s.chunks[i]

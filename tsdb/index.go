@@ -47,6 +47,7 @@ type index struct {
 
 	persistMu sync.Mutex // serializes persist and close
 	db        *bolt.DB   // nil after close; guarded by persistMu
+	crc       bool       // index.db values carry a CRC32C (format 2); set at open
 
 	mu      sync.RWMutex // guards every field down to pmu
 	syms    indexSymbols
@@ -96,11 +97,17 @@ func (ix *index) getOrCreate(ls Labels) (id uint32, created bool, err error) {
 	if id != 0 {
 		return id, false, nil
 	}
-	return ix.create(ls, h)
+	return ix.create(ls, h, 0)
 }
 
-// create is getOrCreate's slow path.
-func (ix *index) create(ls Labels, h uint64) (uint32, bool, error) {
+// getOrCreateOver is getOrCreate with room for extra series past
+// maxSeries, for outpost's own series (see SelfSeriesAllowance).
+func (ix *index) getOrCreateOver(ls Labels, extra int) (id uint32, created bool, err error) {
+	return ix.create(ls, ls.Hash(ix.seed)&ix.hashMask, extra)
+}
+
+// create is getOrCreate's slow path; extra is the room past maxSeries.
+func (ix *index) create(ls Labels, h uint64, extra int) (uint32, bool, error) {
 	ix.mu.Lock()
 	if id := ix.lookupLocked(ls, h); id != 0 {
 		ix.mu.Unlock()
@@ -110,8 +117,8 @@ func (ix *index) create(ls Labels, h uint64) (uint32, bool, error) {
 	switch {
 	case ix.closed:
 		err = ErrClosed
-	case ix.maxSeries > 0 && ix.table.n >= ix.maxSeries:
-		err = fmt.Errorf("%w (limit %d)", ErrTooManySeries, ix.maxSeries)
+	case ix.maxSeries > 0 && ix.table.n >= ix.maxSeries+extra:
+		err = fmt.Errorf("%w (limit %d)", ErrTooManySeries, ix.maxSeries+extra)
 	case ix.nextID > indexMaxID:
 		err = fmt.Errorf("series IDs exhausted")
 	}

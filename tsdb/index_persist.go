@@ -1,6 +1,6 @@
 package tsdb
 
-// # index.db, format version 1
+// # index.db, format version 2
 //
 // index.db is a bbolt file holding the symbols and the series, never the
 // postings (they are rebuilt in memory at open). Every bucket is
@@ -9,59 +9,103 @@ package tsdb
 // in one transaction, and no page is ever rewritten.
 //
 //	bucket "meta"
-//	    "version"  uint32 big-endian: the format version, 1
+//	    "version"  uint32 big-endian: the format version, 2
 //	bucket "symbols"
 //	    key    uint32 big-endian symbol ID: 1, 2, 3, ... without gaps
-//	    value  the string's bytes (a label name or value; may be empty)
+//	    value  the string's bytes (a label name or value; may be empty),
+//	           then crc32c(key | string) (4 bytes, little-endian)
 //	bucket "series"
 //	    key    uint32 big-endian series ID, 1 <= ID < 1<<31, gaps allowed
 //	           (an ID may die with a process before its series record
 //	           reached the WAL)
 //	    value  uvarint n, then n times (uvarint name symbol ID, uvarint
-//	           value symbol ID), label names strictly ascending; nothing
-//	           after the last label
+//	           value symbol ID), label names strictly ascending, then
+//	           crc32c(key | all before) (4 bytes, little-endian)
 //
 // A series' symbols are written in the same transaction as the series, or
 // an earlier one. Symbol 1 is "__name__" in files written by outpost. A file
 // whose version is newer than indexFormatVersion is refused; a version
 // change that readers of older files must handle gets a new number.
+// Version 1 (no CRCs) is still read, and appended to in its own format.
+//
+// A value whose CRC does not match, like any other inconsistency, makes the
+// file damaged: the store sets it aside and rebuilds it from the day files
+// (index_rebuild.go).
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"log/slog"
+	"os"
+	"runtime/debug"
 	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
+// indexMmapSize is the initial size of index.db's mapping, and
+// indexAllocSize how much the file grows at a time.
 const (
-	indexFormatVersion = 1
+	indexMmapSize  = 1 << 30
+	indexAllocSize = 1 << 20
+)
+
+const (
+	indexFormatVersion = 2
 	indexBucketMeta    = "meta"
 	indexBucketSymbols = "symbols"
 	indexBucketSeries  = "series"
 	indexKeyVersion    = "version"
 )
 
+// errIndexForeign means index.db is some other bbolt file: the store
+// refuses to start rather than set it aside as damaged.
+var errIndexForeign = errors.New("not a series index")
+
+// indexNewerError means index.db is of a newer format: the store refuses to
+// start rather than set it aside as damaged.
+type indexNewerError struct{ version uint32 }
+
+func (e *indexNewerError) Error() string {
+	return fmt.Sprintf("format version %d is newer than this outpost supports (%d)", e.version, indexFormatVersion)
+}
+
 // openIndex opens the index file at path, creating it when absent, and
 // loads every symbol and series into memory. maxSeries > 0 caps the number
-// of series getOrCreate creates; a nil logger discards.
+// of series getOrCreate creates; a nil logger discards. The file is checked
+// before bbolt maps it: a damaged one is a *damageError.
 func openIndex(path string, maxSeries int, logger *slog.Logger) (*index, error) {
 	ix := newIndex(maxSeries, logger)
 	ix.path = path
-	db, err := bolt.Open(path, 0o644, &bolt.Options{
+	if st, err := os.Stat(path); err == nil && st.Size() > 0 {
+		if err := checkBoltFile(path, true); err != nil {
+			return nil, fmt.Errorf("open series index: %w", err)
+		}
+	}
+	db, err := openBolt(path, &bolt.Options{
 		Timeout:      5 * time.Second,
 		FreelistType: bolt.FreelistMapType,
+		// Address space only: growing the file within it needs no remap,
+		// and so no copy of every dirty node of a large persist.
+		InitialMmapSize: indexMmapSize,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open series index %q: %w", path, err)
 	}
+	// With a mapping larger than AllocSize bbolt grows the file by
+	// AllocSize (16 MiB by default) at a time.
+	db.AllocSize = indexAllocSize
 	ix.db = db
 	start := time.Now()
 	if err := ix.load(); err != nil {
 		_ = db.Close()
+		var newer *indexNewerError
+		if !errors.As(err, &newer) && !errors.Is(err, errIndexForeign) {
+			err = &damageError{path: path, what: err.Error()}
+		}
 		return nil, fmt.Errorf("open series index %q: %w", path, err)
 	}
 	// Outpost's files start with __name__ as symbol 1; interning it here
@@ -78,6 +122,7 @@ func openIndex(path string, maxSeries int, logger *slog.Logger) (*index, error) 
 // index is shared, so it takes no locks.
 func (ix *index) load() (err error) {
 	// bbolt panics on some corrupt pages; report them as errors.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("corrupt file: %v", r)
@@ -96,9 +141,11 @@ func (ix *index) load() (err error) {
 		return err
 	}
 	return ix.db.View(func(tx *bolt.Tx) error {
-		if err := indexCheckVersion(tx.Bucket([]byte(indexBucketMeta))); err != nil {
+		ver, err := indexCheckVersion(tx.Bucket([]byte(indexBucketMeta)))
+		if err != nil {
 			return err
 		}
+		ix.crc = ver >= 2
 		if err := ix.loadSymbols(tx.Bucket([]byte(indexBucketSymbols))); err != nil {
 			return err
 		}
@@ -126,7 +173,7 @@ func indexCheckBuckets(tx *bolt.Tx) (fresh bool, err error) {
 		return false, nil
 	case len(indexBuckets()):
 		if k, _ := tx.Cursor().First(); k != nil {
-			return false, fmt.Errorf("not a series index: unexpected bucket %q", k)
+			return false, fmt.Errorf("%w: unexpected bucket %q", errIndexForeign, k)
 		}
 		return true, nil
 	}
@@ -141,22 +188,47 @@ func indexCreateBuckets(tx *bolt.Tx) error {
 		}
 	}
 	var v [4]byte
-	binary.BigEndian.PutUint32(v[:], indexFormatVersion)
+	binary.BigEndian.PutUint32(v[:], indexFormatVersion) // a new file is always of the newest format
 	return tx.Bucket([]byte(indexBucketMeta)).Put([]byte(indexKeyVersion), v[:])
 }
 
-func indexCheckVersion(meta *bolt.Bucket) error {
+// indexCheckVersion returns the file's format version, 1 or 2.
+func indexCheckVersion(meta *bolt.Bucket) (uint32, error) {
 	v := meta.Get([]byte(indexKeyVersion))
 	if len(v) != 4 {
-		return fmt.Errorf("corrupt file: format version is %d bytes long, want 4", len(v))
+		return 0, fmt.Errorf("corrupt file: format version is %d bytes long, want 4", len(v))
 	}
 	switch ver := binary.BigEndian.Uint32(v); {
-	case ver > indexFormatVersion:
-		return fmt.Errorf("format version %d is newer than this outpost supports (%d)", ver, indexFormatVersion)
-	case ver != indexFormatVersion:
-		return fmt.Errorf("unknown format version %d", ver)
+	case ver > indexFormatVersion && ver < 1<<16:
+		return 0, &indexNewerError{ver}
+	case ver != 1 && ver != 2:
+		return 0, fmt.Errorf("unknown format version %d", ver)
+	default:
+		return ver, nil
 	}
-	return nil
+}
+
+// indexValue returns a stored value without its CRC, checking it in files
+// of format 2.
+func (ix *index) indexValue(k, v []byte) ([]byte, error) {
+	if !ix.crc {
+		return v, nil
+	}
+	if len(v) < 4 {
+		return nil, fmt.Errorf("value of %d bytes: %w", len(v), errChecksum)
+	}
+	body := v[:len(v)-4]
+	if crc32.Update(crc32.Checksum(k, castagnoli), castagnoli, body) != binary.LittleEndian.Uint32(v[len(body):]) {
+		return nil, errChecksum
+	}
+	return body, nil
+}
+
+// indexAppendCRC appends the CRC of a format-2 value body (the last n bytes
+// of b) under key k.
+func indexAppendCRC(b, k []byte, n int) []byte {
+	c := crc32.Update(crc32.Checksum(k, castagnoli), castagnoli, b[len(b)-n:])
+	return binary.LittleEndian.AppendUint32(b, c)
 }
 
 // loadSymbols reads every symbol, checking that the IDs run 1, 2, 3...
@@ -166,6 +238,10 @@ func (ix *index) loadSymbols(b *bolt.Bucket) error {
 		want := uint32(len(ix.syms.strs))
 		if len(k) != 4 || binary.BigEndian.Uint32(k) != want {
 			return fmt.Errorf("corrupt symbol table: key %x where symbol %d belongs", k, want)
+		}
+		v, err := ix.indexValue(k, v)
+		if err != nil {
+			return fmt.Errorf("corrupt symbol %d: %w", want, err)
 		}
 		s := string(v) // copies out of the mmap
 		if _, dup := ix.syms.ids[s]; dup {
@@ -188,8 +264,10 @@ func (ix *index) loadSeries(b *bolt.Bucket) error {
 			return fmt.Errorf("corrupt series table: key %x is not 4 bytes", k)
 		}
 		id := binary.BigEndian.Uint32(k)
-		var err error
-		refs, ls, err = ix.decodeSeries(refs[:0], ls[:0], v)
+		v, err := ix.indexValue(k, v)
+		if err == nil {
+			refs, ls, err = ix.decodeSeries(refs[:0], ls[:0], v)
+		}
 		if err == nil && (id == 0 || id > indexMaxID) {
 			err = errors.New("ID out of range")
 		}
@@ -265,10 +343,10 @@ func (ix *index) persist() error {
 		return nil
 	}
 	err := ix.db.Update(func(tx *bolt.Tx) error {
-		if err := indexPutSymbols(tx.Bucket([]byte(indexBucketSymbols)), symFrom, syms); err != nil {
+		if err := indexPutSymbols(tx.Bucket([]byte(indexBucketSymbols)), symFrom, syms, ix.crc); err != nil {
 			return err
 		}
-		return indexPutSeries(tx.Bucket([]byte(indexBucketSeries)), ids, locs, chunks)
+		return indexPutSeries(tx.Bucket([]byte(indexBucketSeries)), ids, locs, chunks, ix.crc)
 	})
 	if err != nil {
 		return fmt.Errorf("persist series index %q: %w", ix.path, err)
@@ -285,25 +363,34 @@ func (ix *index) persist() error {
 	return nil
 }
 
-func indexPutSymbols(b *bolt.Bucket, from int, syms []string) error {
+// indexPutSymbols appends symbols from, from+1, ...; with crc (format 2)
+// each value carries its CRC32C.
+func indexPutSymbols(b *bolt.Bucket, from int, syms []string, crc bool) error {
 	b.FillPercent = 1.0
 	size := 0
 	for _, s := range syms {
-		size += 4 + len(s)
+		size += 8 + len(s)
 	}
 	buf := make([]byte, 0, size) // keys and values must live until commit
 	for i, s := range syms {
 		buf = binary.BigEndian.AppendUint32(buf, uint32(from+i))
+		k := buf[len(buf)-4:]
 		buf = append(buf, s...)
-		k := buf[len(buf)-len(s)-4 : len(buf)-len(s)]
-		if err := b.Put(k, buf[len(buf)-len(s):]); err != nil {
+		n := len(s)
+		if crc {
+			buf = indexAppendCRC(buf, k, len(s))
+			n += 4
+		}
+		if err := b.Put(k, buf[len(buf)-n:]); err != nil {
 			return fmt.Errorf("put symbol %d: %w", from+i, err)
 		}
 	}
 	return nil
 }
 
-func indexPutSeries(b *bolt.Bucket, ids, locs []uint32, chunks [][]byte) error {
+// indexPutSeries appends series ids, their encodings at locs in chunks;
+// with crc (format 2) each value carries its CRC32C.
+func indexPutSeries(b *bolt.Bucket, ids, locs []uint32, chunks [][]byte, crc bool) error {
 	b.FillPercent = 1.0
 	order := make([]int, len(ids))
 	for i := range order {
@@ -312,6 +399,7 @@ func indexPutSeries(b *bolt.Bucket, ids, locs []uint32, chunks [][]byte) error {
 	slices.SortFunc(order, func(x, y int) int { return int(ids[x]) - int(ids[y]) })
 	keys := make([]byte, 4*len(ids))
 	var refs []uint32
+	var vals []byte // values with their CRC, in slabs; they must live until commit
 	for j, i := range order {
 		loc := locs[i]
 		enc := chunks[loc>>20][loc&(indexArenaChunk-1):]
@@ -322,7 +410,15 @@ func indexPutSeries(b *bolt.Bucket, ids, locs []uint32, chunks [][]byte) error {
 		}
 		k := keys[4*j : 4*j+4]
 		binary.BigEndian.PutUint32(k, ids[i])
-		if err := b.Put(k, enc[:n]); err != nil {
+		v := enc[:n]
+		if crc {
+			if cap(vals)-len(vals) < n+4 {
+				vals = make([]byte, 0, max(1<<20, n+4))
+			}
+			vals = indexAppendCRC(append(vals, v...), k, n)
+			v = vals[len(vals)-n-4:]
+		}
+		if err := b.Put(k, v); err != nil {
 			return fmt.Errorf("put series %d: %w", ids[i], err)
 		}
 	}

@@ -238,7 +238,7 @@ func TestIndex_Open_Corrupt(t *testing.T) {
 			}
 		})
 	}
-	f("newer version", indexRawFile(2, syms, nil), "format version 2 is newer")
+	f("newer version", indexRawFile(3, syms, nil), "format version 3 is newer")
 	f("version zero", indexRawFile(0, syms, nil), "unknown format version 0")
 	f("foreign file", func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("alerts")); return err }, `unexpected bucket "alerts"`)
 	f("missing bucket", func(tx *bolt.Tx) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ type partitions struct {
 	dir    string
 	now    func() time.Time
 	logger *slog.Logger
+	dmg    *damageLog
 
 	mu      sync.Mutex // guards days and covered
 	days    map[int64]*partition
@@ -28,23 +30,38 @@ type partitions struct {
 // read-only; a late write reopens it for writing.
 const readOnlyAge = 2 * dayMs
 
-func openPartitions(dir string, now func() time.Time, logger *slog.Logger) (*partitions, error) {
-	ps := &partitions{dir: dir, now: now, logger: logger, days: make(map[int64]*partition), covered: make(map[int64]int)}
+// openPartitions opens every day file in dir. A damaged one is set aside
+// and what can be trusted of it salvaged into a new file (recorded in
+// dmg); a file that cannot be read at all (permissions, I/O) fails the
+// open with an error naming it.
+func openPartitions(dir string, now func() time.Time, logger *slog.Logger, dmg *damageLog) (*partitions, error) {
+	ps := &partitions{dir: dir, now: now, logger: logger, dmg: dmg, days: make(map[int64]*partition), covered: make(map[int64]int)}
+	if err := dmg.findSetAside(dir); err != nil {
+		return nil, err
+	}
+	// A salvage that crashed before its rename left its new file behind.
+	if tmps, err := filepath.Glob(filepath.Join(dir, "*.db.salvage")); err == nil {
+		for _, t := range tmps {
+			if err := os.Remove(t); err != nil {
+				return nil, fmt.Errorf("remove unfinished salvage: %w", err)
+			}
+		}
+	}
 	days, err := listDayFiles(dir)
 	if err != nil {
 		return nil, err
 	}
 	for _, day := range days {
-		p, err := openPartition(dayPath(dir, day), day, ps.isOld(day))
+		p, metas, err := ps.openDay(day)
+		if isDamage(err) {
+			p, metas, err = ps.salvage(day, err)
+		}
 		if err != nil {
 			ps.close()
 			return nil, err
 		}
-		metas, err := p.repair()
-		if err != nil {
-			p.close()
-			ps.close()
-			return nil, err
+		if p == nil {
+			continue
 		}
 		for name, m := range metas {
 			start, _, _ := parseBucketName([]byte(name))
@@ -55,6 +72,84 @@ func openPartitions(dir string, now func() time.Time, logger *slog.Logger) (*par
 		ps.days[day] = p
 	}
 	return ps, nil
+}
+
+// openDay checks, opens and repairs the file of day.
+func (ps *partitions) openDay(day int64) (*partition, map[string]*flushMeta, error) {
+	path := dayPath(ps.dir, day)
+	readOnly := ps.isOld(day)
+	// A writable open walks every page (bbolt rebuilds its free list), so
+	// check leaf keys too; a read-only one reads only what queries touch.
+	if err := checkBoltFile(path, !readOnly); err != nil {
+		return nil, nil, err
+	}
+	p, err := openPartition(path, day, readOnly, ps.dmg)
+	if err != nil {
+		return nil, nil, err
+	}
+	metas, err := p.repair()
+	if err != nil {
+		p.close()
+		return nil, nil, err
+	}
+	return p, metas, nil
+}
+
+// salvage sets the damaged file of day aside, writes what its checksums
+// vouch for into a new file for the day and opens that (nil when nothing
+// was left). The damage is recorded and logged.
+func (ps *partitions) salvage(day int64, damage error) (*partition, map[string]*flushMeta, error) {
+	path := dayPath(ps.dir, day)
+	tmp := path + ".salvage"
+	st, err := salvageDayFile(path, tmp, day)
+	if err != nil {
+		return nil, nil, fmt.Errorf("salvage %q: %w", path, err)
+	}
+	moved, err := ps.dmg.setAside(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := DamagedFile{Path: path, MovedTo: moved, Reason: damageReason(damage), Recovery: st.String()}
+	if st.chunks == 0 {
+		ps.dmg.add(f)
+		if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, nil, err
+		}
+		return nil, nil, nil
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, nil, fmt.Errorf("salvage %q: %w", path, err)
+	}
+	if err := syncDir(ps.dir); err != nil {
+		return nil, nil, err
+	}
+	ps.dmg.add(f)
+	return ps.openDay(day)
+}
+
+// damageReason is what a damage error says is wrong, without the path.
+func damageReason(err error) string {
+	var de *damageError
+	if errors.As(err, &de) {
+		return de.what
+	}
+	return err.Error()
+}
+
+// maxSeriesID returns the largest series ID in any day file's flush metas.
+func (ps *partitions) maxSeriesID() uint32 {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	var m uint32
+	for _, p := range ps.days {
+		m = max(m, p.maxID)
+	}
+	return m
+}
+
+// sorted returns the partitions, oldest first.
+func (ps *partitions) sorted() []*partition {
+	return ps.overlapping(minTime, maxTime)
 }
 
 func (ps *partitions) isOld(day int64) bool {
@@ -81,7 +176,17 @@ func (ps *partitions) cover(start int64, seg int) {
 }
 
 // get returns the partition of day, creating its file when create is set.
+// A file a read found broken is salvaged and set aside first (create is
+// set only by the flush path, one at a time).
 func (ps *partitions) get(day int64, create bool) (*partition, error) {
+	ps.mu.Lock()
+	p := ps.days[day]
+	ps.mu.Unlock()
+	if p != nil && p.broken.Load() && create {
+		if err := ps.replaceBroken(p); err != nil {
+			return nil, err
+		}
+	}
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	if p := ps.days[day]; p != nil {
@@ -90,7 +195,7 @@ func (ps *partitions) get(day int64, create bool) (*partition, error) {
 	if !create {
 		return nil, nil
 	}
-	p, err := openPartition(dayPath(ps.dir, day), day, false)
+	p, err := openPartition(dayPath(ps.dir, day), day, false, ps.dmg)
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +205,32 @@ func (ps *partitions) get(day int64, create bool) (*partition, error) {
 	}
 	ps.days[day] = p
 	return p, nil
+}
+
+// replaceBroken takes a broken partition out of service, salvages its file
+// into a new one and opens that in its place.
+func (ps *partitions) replaceBroken(p *partition) error {
+	ps.mu.Lock()
+	delete(ps.days, p.day)
+	ps.mu.Unlock()
+	if err := p.close(); err != nil {
+		ps.logger.Warn("close broken partition", "path", p.path, "err", err)
+	}
+	np, metas, err := ps.salvage(p.day, &damageError{path: p.path, what: "a read found it broken"})
+	if err != nil {
+		return err
+	}
+	if np == nil {
+		return nil
+	}
+	for name, m := range metas {
+		start, _, _ := parseBucketName([]byte(name))
+		ps.cover(start, m.walSeg)
+	}
+	ps.mu.Lock()
+	ps.days[p.day] = np
+	ps.mu.Unlock()
+	return nil
 }
 
 // overlapping returns the partitions whose day overlaps [mint, maxt], oldest first.
@@ -145,7 +276,12 @@ func (ps *partitions) dropBefore(cutoff int64) error {
 		}
 		ps.logger.Info("retention: deleted partition", "path", p.path)
 	}
-	if len(drop) > 0 {
+	// Damaged files set aside expire with their day.
+	aside, err := ps.dmg.expire(ps.dir, cutoff)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(drop) > 0 || aside > 0 {
 		if err := syncDir(ps.dir); err != nil {
 			errs = append(errs, err)
 		}

@@ -1,11 +1,9 @@
 package tsdb
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"sync"
 
@@ -13,71 +11,29 @@ import (
 )
 
 // Select returns the series matching every matcher that have samples in
-// [mint, maxt] (milliseconds, inclusive), sorted by labels. The samples are
-// read (compressed) before Select returns, so the set is a consistent view
-// that later writes and flushes do not change.
+// [mint, maxt] (milliseconds, inclusive), sorted by labels: SelectWith
+// with one matcher set and no budget. The chunks are read a batch at a
+// time as the set is iterated.
 func (db *DB) Select(ctx context.Context, mint, maxt int64, ms ...*Matcher) (*SeriesSet, error) {
-	if db.closed.Load() {
-		return nil, ErrClosed
-	}
-	ids, err := db.ix.postings(ms)
-	if err != nil {
-		return nil, fmt.Errorf("select %v: %w", ms, err)
-	}
-	srcs := make(map[uint32][]source, min(int(ids.GetCardinality()), 1<<16))
-	// The head first, then flush jobs, then partitions: a chunk moving from
-	// one to the next meanwhile is seen at least once (duplicates merge).
-	db.head.read(ids, mint, maxt, srcs)
-	db.head.readFlushing(ids, mint, maxt, srcs)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	partss, err := db.readParts(ctx, mint, maxt, ids)
-	if err != nil {
-		return nil, fmt.Errorf("select %v: %w", ms, err)
-	}
-	for _, parts := range partss {
-		for id, pcs := range parts {
-			for _, pc := range pcs {
-				srcs[id] = append(srcs[id], source{start: pc.start, rank: int(pc.seq), chunk: pc.data})
-			}
-		}
-	}
-	set := &SeriesSet{series: make([]Series, 0, len(srcs))}
-	for id, ss := range srcs {
-		ls, ok := db.ix.labels(id)
-		if !ok {
-			continue
-		}
-		slices.SortStableFunc(ss, func(a, b source) int {
-			if c := cmp.Compare(a.start, b.start); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.rank, b.rank)
-		})
-		set.series = append(set.series, Series{Labels: ls, src: seriesData{mint: mint, maxt: maxt, srcs: ss}})
-	}
-	slices.SortFunc(set.series, func(a, b Series) int { return Compare(a.Labels, b.Labels) })
-	return set, nil
+	return db.SelectWith(ctx, SelectOptions{Mint: mint, Maxt: maxt}, ms)
 }
 
-// parallelReadMin is the number of series from which Select reads
-// partitions with several goroutines: copying chunks out of bbolt is most
-// of a large Select's time.
+// parallelReadMin is the number of series from which a batch is read
+// from the day files with several goroutines: copying chunks out of bbolt
+// is most of a large batch's time.
 const parallelReadMin = 256
 
 // readParts reads the partition chunks of ids overlapping [mint, maxt]. A
-// large set is split into ID ranges read at once by up to GOMAXPROCS
-// goroutines (bbolt read transactions run concurrently); each returns its
-// own map, the maps hold disjoint IDs. The goroutines end before it
-// returns.
-func (db *DB) readParts(ctx context.Context, mint, maxt int64, ids *roaring.Bitmap) ([]map[uint32][]partChunk, error) {
+// set is split into k ID ranges read at once by k goroutines (bbolt read
+// transactions run concurrently); each returns its own map, the maps hold
+// disjoint IDs. The goroutines end before it returns.
+func (db *DB) readParts(ctx context.Context, mint, maxt int64, ids *roaring.Bitmap, goroutines int) ([]map[uint32][]partChunk, error) {
 	parts := db.parts.overlapping(mint, maxt)
 	if len(parts) == 0 {
 		return nil, nil
 	}
 	n := ids.GetCardinality()
-	k := min(uint64(runtime.GOMAXPROCS(0)), 4, max(n/parallelReadMin, 1))
+	k := min(uint64(max(goroutines, 1)), max(n, 1))
 	subs := make([]*roaring.Bitmap, k)
 	if k == 1 {
 		subs[0] = ids
@@ -261,33 +217,6 @@ const (
 	MinTime int64 = minTime
 	MaxTime int64 = maxTime
 )
-
-// SeriesSet iterates the series a Select found, in label order.
-type SeriesSet struct {
-	series []Series
-	i      int
-}
-
-// Next advances to the next series.
-func (s *SeriesSet) Next() bool {
-	if s.i >= len(s.series) {
-		return false
-	}
-	s.i++
-	return true
-}
-
-// At returns the current series. It stays valid after Next and may be read
-// from another goroutine.
-func (s *SeriesSet) At() Series { return s.series[s.i-1] }
-
-// Err returns the error that stopped the iteration, if any. Select reads
-// everything up front, so it is always nil today; callers should still
-// check it.
-func (s *SeriesSet) Err() error { return nil }
-
-// Len returns the number of series in the set.
-func (s *SeriesSet) Len() int { return len(s.series) }
 
 // Series is one selected series: its labels and its samples in the
 // selected range.

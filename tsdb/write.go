@@ -2,8 +2,10 @@ package tsdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"outpost/tsdb/wal"
@@ -40,10 +42,15 @@ func (b *writeBatch) reset() {
 // record and visible to queries. Points that cannot be stored (bad labels,
 // a timestamp outside retention, a new series past the cardinality limit)
 // are dropped and reported in a *PartialWriteError; the others are written.
-// ErrOverloaded means nothing was written and the caller should retry.
+// ErrOverloaded means nothing was written and the caller should retry;
+// so does an error matching ErrUnavailable (the WAL cannot append, see
+// Health).
 func (db *DB) Write(ctx context.Context, pts []Point) error {
 	if db.closed.Load() {
 		return ErrClosed
+	}
+	if err := db.walOutage(); err != nil {
+		return err // at once: the WAL recovers in the background
 	}
 	if err := db.acquire(ctx); err != nil {
 		return err
@@ -68,6 +75,9 @@ func (db *DB) Write(ctx context.Context, pts []Point) error {
 	defer db.appendMu.RUnlock()
 	seg, err := db.wal.Log(ctx, recs...)
 	if err != nil {
+		if uerr := unavailable(err); uerr != nil {
+			return uerr
+		}
 		return fmt.Errorf("write to WAL: %w", err)
 	}
 	for _, d := range b.defs {
@@ -77,14 +87,50 @@ func (db *DB) Write(ctx context.Context, pts []Point) error {
 	return perr.orNil()
 }
 
-// acquire takes a write slot, waiting at most writeQueueWait.
+// maxWriteWait bounds how long one Write waits for a write slot when all
+// maxConcurrentWrites are taken; past it the Write fails with
+// ErrOverloaded. A context from WithWriteWait bounds the wait of all the
+// Writes that share it instead (issue 8: a request used to wait 5 s per
+// batch, 94 s in all under overload).
+const maxWriteWait = time.Second
+
+// writeWait is the wait for write slots that the Writes of one context
+// share; left is in nanoseconds and only decreases.
+type writeWait struct{ left atomic.Int64 }
+
+type writeWaitKey struct{}
+
+// WithWriteWait returns a copy of ctx whose Writes together wait at most d
+// for a write slot (and each at most one second), then fail with
+// ErrOverloaded. A caller that writes one request in several batches, such
+// as the InfluxDB write handler, passes the same context to each, so the
+// request waits at most d however many batches it has. d <= 0 means no
+// wait: a Write that finds every slot taken fails at once.
+func WithWriteWait(ctx context.Context, d time.Duration) context.Context {
+	ww := new(writeWait)
+	ww.left.Store(int64(max(d, 0)))
+	return context.WithValue(ctx, writeWaitKey{}, ww)
+}
+
+// acquire takes a write slot, waiting at most maxWriteWait, or what is left
+// of ctx's WithWriteWait budget when that is less.
 func (db *DB) acquire(ctx context.Context) error {
 	select {
 	case db.writeSem <- struct{}{}:
 		return nil
 	default:
 	}
-	t := time.NewTimer(writeQueueWait)
+	wait := maxWriteWait
+	ww, _ := ctx.Value(writeWaitKey{}).(*writeWait)
+	if ww != nil {
+		wait = min(wait, time.Duration(ww.left.Load()))
+		if wait <= 0 {
+			return ErrOverloaded
+		}
+		start := time.Now()
+		defer func() { ww.left.Add(-int64(time.Since(start))) }()
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case db.writeSem <- struct{}{}:
@@ -138,7 +184,11 @@ func (db *DB) resolve(pts []Point, b *writeBatch) partialErr {
 				continue
 			}
 			var err error
-			if id, created, err = db.ix.getOrCreate(ls); err != nil {
+			id, created, err = db.ix.getOrCreate(ls)
+			if errors.Is(err, ErrTooManySeries) && isSelfSeries(ls) {
+				id, created, err = db.ix.getOrCreateOver(ls, SelfSeriesAllowance)
+			}
+			if err != nil {
 				perr.add(err)
 				continue
 			}
@@ -239,7 +289,8 @@ func (db *DB) replay() error {
 		return fmt.Errorf("replay WAL: %w", err)
 	}
 	if nOrphans > 0 {
-		db.logger.Warn("WAL samples of unknown series skipped", "samples", nOrphans)
+		// Only damage makes these: a series record the WAL skipped, or a lost index.
+		db.logger.Error("WAL samples of unknown series skipped", "samples", nOrphans)
 	}
 	db.logger.Info("WAL replayed", "samples", nSamples, "already_flushed", nSkipped, "series", db.ix.numSeries(), "took", time.Since(began).Round(time.Millisecond))
 	return nil

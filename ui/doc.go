@@ -36,6 +36,12 @@
 // suffice 403, each with a body in the shape of the route's API (see
 // ErrorFlavour). Tokens are compared in constant time and never logged.
 //
+// Routes that change state are mounted for POST or DELETE only, and a POST,
+// PUT or DELETE that a browser sends from a page of another site (its
+// Sec-Fetch-Site or Origin header says so) is refused with 403 whatever
+// its credentials, so a page open on the bastion cannot use the loopback
+// admin rights. Every response carries X-Content-Type-Options: nosniff.
+//
 // # Concurrency
 //
 // Mount every route before Run. After that, a Server is safe for concurrent

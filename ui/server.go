@@ -112,7 +112,9 @@ type Server struct {
 	log  *slog.Logger
 	opts ServerOptions
 	auth *authenticator
+	csrf *http.CrossOriginProtection // refuses state changes sent by pages of other sites
 	mux  *http.ServeMux
+	h    http.Handler // mux behind the headers every response carries
 	srv  *http.Server
 	wg   sync.WaitGroup // the serving goroutine started by Run
 
@@ -134,10 +136,12 @@ func NewServer(cfg ServerConfig, auth AuthConfig, opts ServerOptions) (*Server, 
 		log:  log,
 		opts: opts,
 		auth: newAuthenticator(auth),
+		csrf: http.NewCrossOriginProtection(),
 		mux:  http.NewServeMux(),
 	}
+	s.h = withCommonHeaders(s.mux)
 	s.srv = &http.Server{
-		Handler:           s.mux,
+		Handler:           s.h,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
@@ -170,10 +174,26 @@ func (s *Server) Mount(pattern string, role Role, flavour ErrorFlavour, h http.H
 	s.mu.Unlock()
 }
 
-// guard wraps h with the authentication check and the body size cap.
+// guard wraps h with the cross-origin check, the authentication check and
+// the body size cap.
+//
+// The cross-origin check refuses (403) a POST, PUT or DELETE that a browser
+// sends from a page of another site, as its Sec-Fetch-Site or Origin header
+// tells (http.CrossOriginProtection). Without it, any page open in a
+// browser on the bastion could post a form to 127.0.0.1, which needs no
+// token for admin routes when none are configured. Clients that are not
+// browsers (Telegraf, curl, amtool, Grafana's server) send neither header
+// and pass. GET and HEAD pass too, which is why every route that changes
+// state is mounted for POST or DELETE only.
 func (s *Server) guard(role Role, flavour ErrorFlavour, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d := s.auth.check(r, role); d.status != 0 {
+		var d denial
+		if err := s.csrf.Check(r); err != nil {
+			d = denial{http.StatusForbidden, "a cross-origin request from a browser may not change anything"}
+		} else {
+			d = s.auth.check(r, role)
+		}
+		if d.status != 0 {
 			// Never the token: only what was refused, to whom, and why.
 			s.log.Debug("request refused", "remote", r.RemoteAddr, "method", r.Method,
 				"path", r.URL.Path, "status", d.status, "reason", d.reason)
@@ -192,9 +212,21 @@ func (s *Server) Routes() []Route {
 	return slices.Clone(s.routes)
 }
 
-// Handler returns the server's mux with every mounted route, for tests that
-// serve it themselves.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler returns what the server serves (the mux with every mounted route,
+// behind the common headers), for tests that serve it themselves.
+func (s *Server) Handler() http.Handler { return s.h }
+
+// withCommonHeaders sets the headers every response carries, before h runs,
+// so that answers h never writes itself (the mux's 404 and 405, auth
+// refusals) carry them too. X-Content-Type-Options: nosniff stops a browser
+// from reading a response as another type than it says: a text/plain error
+// echoing a request value is never run as HTML or script.
+func withCommonHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		h.ServeHTTP(w, r)
+	})
+}
 
 // Listen binds ServerConfig.Addr, so that a port in use fails before
 // anything else starts and Addr knows the port ":0" picked. Run calls it

@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -287,6 +288,70 @@ func TestServer_Mount_BodyLimit(t *testing.T) {
 			t.Errorf("body of %d bytes: status %d, want %d", len(body), resp.StatusCode, want)
 		}
 	}
+}
+
+// TestServer_Run_Nosniff checks that every answer carries
+// X-Content-Type-Options: nosniff: a handler's, each flavour's auth
+// refusals, and the mux's own 404 and 405.
+func TestServer_Run_Nosniff(t *testing.T) {
+	s := newTestServer(t, AuthConfig{Tokens: []Token{{"tok-read", RoleRead}}})
+	base := startTestServer(t, s)
+	f := func(method, path, tok string, want int) {
+		t.Helper()
+		r, _ := http.NewRequestWithContext(t.Context(), method, base+path, nil)
+		if tok != "" {
+			r.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s %s: %d, X-Content-Type-Options %q; want %d and nosniff", method, path,
+				resp.StatusCode, resp.Header.Get("X-Content-Type-Options"), want)
+		}
+	}
+	f("GET", "/ping", "", 200)
+	f("HEAD", "/ping", "", 200)
+	f("GET", "/read", "tok-read", 200)
+	for _, p := range []string{"/read", "/flavour/text", "/flavour/v1", "/flavour/v2", "/flavour/prom"} {
+		f("GET", p, "", 401)
+	}
+	f("POST", "/write", "tok-read", 403)
+	f("POST", "/admin", "tok-read", 403)
+	f("GET", "/nowhere", "", 404)
+	f("GET", "/admin", "", 405)
+	f("DELETE", "/write", "", 405)
+}
+
+// TestServer_Guard_CrossOrigin checks that a page of another site cannot
+// make a browser change anything, even from loopback with no tokens, while
+// reads and clients that are not browsers pass.
+func TestServer_Guard_CrossOrigin(t *testing.T) {
+	s := newTestServer(t, AuthConfig{})
+	f := func(method, path string, hdr map[string]string, want int) {
+		t.Helper()
+		r := httptest.NewRequest(method, "http://127.0.0.1:8086"+path, nil)
+		r.RemoteAddr = "127.0.0.1:40000"
+		for k, v := range hdr {
+			r.Header.Set(k, v)
+		}
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, r)
+		if w.Code != want {
+			t.Errorf("%s %s %v: status %d, want %d (%s)", method, path, hdr, w.Code, want, w.Body)
+		}
+	}
+	cross := map[string]string{"Sec-Fetch-Site": "cross-site"}
+	f("POST", "/admin", nil, 200)
+	f("POST", "/admin", cross, 403)
+	f("POST", "/admin", map[string]string{"Origin": "http://evil.example"}, 403)
+	f("POST", "/admin", map[string]string{"Sec-Fetch-Site": "same-origin"}, 200)
+	f("POST", "/admin", map[string]string{"Origin": "http://127.0.0.1:8086"}, 200)
+	f("POST", "/write", cross, 403)
+	f("GET", "/read", cross, 200)
+	f("GET", "/ping", cross, 200)
 }
 
 func TestServer_Mount_Panics(t *testing.T) {

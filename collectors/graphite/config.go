@@ -19,8 +19,19 @@ const (
 	// DefaultIdleTimeout closes a TCP connection that sent nothing for this
 	// long. Senders such as collectd and Telegraf reconnect on their own.
 	DefaultIdleTimeout = 5 * time.Minute
-	// DefaultMaxConnections caps concurrent TCP connections.
+	// DefaultMaxConnections caps concurrent TCP connections. When all are
+	// taken, a new connection evicts the one furthest behind MinRate.
 	DefaultMaxConnections = 1000
+	// DefaultMaxConnectionsPerSource is 0: no cap per sender address, since
+	// many hosts behind one NAT address are common and eviction already
+	// keeps slow senders from holding every slot.
+	DefaultMaxConnectionsPerSource = 0
+	// DefaultMinRate is the least a connection in the middle of a line must
+	// deliver, in bytes per second. Real senders write whole lines, so their
+	// lines arrive within milliseconds; 10 B/s only catches trickles.
+	DefaultMinRate = 10
+	// DefaultMinRateWindow is the period MinRate is measured over.
+	DefaultMinRateWindow = 10 * time.Second
 	// DefaultBatchSize is how many points a connection gathers before it
 	// writes them to the store.
 	DefaultBatchSize = 10_000
@@ -45,9 +56,25 @@ type Config struct {
 	MaxLineBytes int `koanf:"max_line_bytes"`
 	// IdleTimeout closes TCP connections that stay silent this long.
 	IdleTimeout time.Duration `koanf:"idle_timeout"`
-	// MaxConnections caps concurrent TCP connections; a connection over the
-	// cap is closed at once and counted with reason "too_many_connections".
+	// MaxConnections caps concurrent TCP connections. When every slot is
+	// taken, a new connection is served and the open connection furthest
+	// behind MinRate (the longest idle, see the package comment) is closed,
+	// counted with reason "evicted". Only when every open connection keeps
+	// up (none is a second behind) is the new one closed at once, counted
+	// with reason "too_many_connections".
 	MaxConnections int `koanf:"max_connections"`
+	// MaxConnectionsPerSource caps the TCP connections from one IP address
+	// (0: no cap); a connection over it is closed at once and counted with
+	// reason "too_many_from_source".
+	MaxConnectionsPerSource int `koanf:"max_connections_per_source"`
+	// MinRate is the least, in bytes per second, that a connection in the
+	// middle of a line must deliver, measured over MinRateWindow; a slower
+	// one is closed and counted with reason "too_slow" (0: no such check).
+	// It also sets how much idle time a delivered byte makes up for when a
+	// connection is chosen for eviction.
+	MinRate int `koanf:"min_rate"`
+	// MinRateWindow is the period MinRate is measured over.
+	MinRateWindow time.Duration `koanf:"min_rate_window"`
 	// BatchSize is the number of points written to the store at once.
 	BatchSize int `koanf:"batch_size"`
 	// BatchTimeout bounds how long a received point waits to be written.
@@ -58,13 +85,16 @@ type Config struct {
 // templates, separator ".".
 func DefaultConfig() Config {
 	return Config{
-		Addr:           DefaultAddr,
-		Separator:      DefaultSeparator,
-		MaxLineBytes:   DefaultMaxLineBytes,
-		IdleTimeout:    DefaultIdleTimeout,
-		MaxConnections: DefaultMaxConnections,
-		BatchSize:      DefaultBatchSize,
-		BatchTimeout:   DefaultBatchTimeout,
+		Addr:                    DefaultAddr,
+		Separator:               DefaultSeparator,
+		MaxLineBytes:            DefaultMaxLineBytes,
+		IdleTimeout:             DefaultIdleTimeout,
+		MaxConnections:          DefaultMaxConnections,
+		MaxConnectionsPerSource: DefaultMaxConnectionsPerSource,
+		MinRate:                 DefaultMinRate,
+		MinRateWindow:           DefaultMinRateWindow,
+		BatchSize:               DefaultBatchSize,
+		BatchTimeout:            DefaultBatchTimeout,
 	}
 }
 
@@ -79,6 +109,13 @@ func (c Config) Validate() error {
 		return fmt.Errorf("graphite.idle_timeout: %s is shorter than 1s", c.IdleTimeout)
 	case c.MaxConnections < 1:
 		return fmt.Errorf("graphite.max_connections: %d is below 1", c.MaxConnections)
+	case c.MaxConnectionsPerSource < 0 || c.MaxConnectionsPerSource > c.MaxConnections:
+		return fmt.Errorf("graphite.max_connections_per_source: %d is outside 0 to graphite.max_connections (%d)",
+			c.MaxConnectionsPerSource, c.MaxConnections)
+	case c.MinRate < 0:
+		return fmt.Errorf("graphite.min_rate: %d is negative", c.MinRate)
+	case c.MinRateWindow < time.Second || c.MinRateWindow > time.Hour:
+		return fmt.Errorf("graphite.min_rate_window: %s is outside 1s to 1h", c.MinRateWindow)
 	case c.BatchSize < 1 || c.BatchSize > 1_000_000:
 		return fmt.Errorf("graphite.batch_size: %d is outside 1 to 1000000", c.BatchSize)
 	case c.BatchTimeout < time.Millisecond || c.BatchTimeout > time.Minute:

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
 	"os"
 	"time"
 )
@@ -68,6 +67,10 @@ func (lb *lineBuf) commit(n int, line func([]byte), tooLong func()) {
 	}
 }
 
+// inLine reports whether the bytes read so far end in the middle of a line
+// (held, or being skipped).
+func (lb *lineBuf) inLine() bool { return lb.n > 0 || lb.skipping }
+
 // held returns the incomplete line held, if any.
 func (lb *lineBuf) held() []byte {
 	if lb.skipping {
@@ -76,10 +79,13 @@ func (lb *lineBuf) held() []byte {
 	return lb.buf[:lb.n]
 }
 
-// serveConn reads lines from c until it ends, is idle for IdleTimeout, or
-// the listener shuts down. A last line without "\n" is parsed when the
-// sender closes cleanly, and counted as "truncated" otherwise.
-func (l *Listener) serveConn(ctx context.Context, c net.Conn) {
+// serveConn reads lines from sl's connection until it ends, is idle for
+// IdleTimeout, delivers a line slower than MinRate (over MinRateWindow),
+// or the listener evicts it or shuts down. A last line without "\n" is
+// parsed when the sender closes cleanly, and counted as "truncated"
+// otherwise.
+func (l *Listener) serveConn(ctx context.Context, sl *slot) {
+	c := sl.conn
 	s := l.newStream(ctx, c.RemoteAddr().String())
 	defer s.flush()
 	lb := newLineBuf(l.cfg.MaxLineBytes)
@@ -87,27 +93,41 @@ func (l *Listener) serveConn(ctx context.Context, c net.Conn) {
 	line := func(b []byte) { s.line(b, nowMs) }
 	tooLong := func() { l.stats.Reject("lines", "too_long", 1) }
 	lastData := time.Now()
+	var mid midLine
 	for {
 		idleAt := lastData.Add(l.cfg.IdleTimeout)
 		deadline := idleAt
+		if at, ok := mid.due(l.cfg.MinRateWindow); ok && l.cfg.MinRate > 0 && at.Before(deadline) {
+			deadline = at
+		}
 		if due, ok := s.flushDue(); ok && due.Before(deadline) {
 			deadline = later(due, time.Now().Add(minFlushPause))
 		}
 		c.SetReadDeadline(deadline)
 		n, err := c.Read(lb.space())
+		now := time.Now()
 		if n > 0 {
-			lastData = time.Now()
+			lastData = now
+			sl.delivered(n, now)
 			nowMs = l.now().UnixMilli()
 			l.stats.Bytes.Add(uint64(n))
 			lb.commit(n, line, tooLong)
-			if due, ok := s.flushDue(); ok && !lastData.Before(due) {
+			mid.note(n, lb.inLine(), now)
+			if due, ok := s.flushDue(); ok && !now.Before(due) {
 				s.flush() // a steady trickle never lets the read time out
 			}
 		}
+		if (err == nil || errors.Is(err, os.ErrDeadlineExceeded)) && mid.slow(now, l.cfg.MinRate, l.cfg.MinRateWindow) {
+			l.stats.Reject("connections", "too_slow", 1)
+			if len(lb.held()) > 0 {
+				l.stats.Reject("lines", "truncated", 1)
+			}
+			return
+		}
 		switch {
 		case err == nil:
-		case errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil && time.Now().Before(idleAt):
-			s.flush() // the batch timer, not the idle timeout
+		case errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil && now.Before(idleAt):
+			s.flush() // the batch timer or the MinRate window, not the idle timeout
 		case isEOF(err):
 			if held := lb.held(); len(held) > 0 {
 				s.line(held, l.now().UnixMilli())

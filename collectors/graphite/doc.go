@@ -108,20 +108,54 @@
 // shared by the connections, makes a known path cost one lookup and no
 // allocation. UDP datagrams are
 // each parsed whole, their last line with or without "\n", into one shared
-// batch. Connections over graphite.max_connections are closed at once,
-// silent ones after graphite.idle_timeout; a partial last line is parsed
-// when the sender closes cleanly and counted as "truncated" otherwise.
+// batch. Silent connections are closed after graphite.idle_timeout; a
+// partial last line is parsed when the sender closes cleanly and counted as
+// "truncated" otherwise.
 // When the store is overloaded (tsdb.ErrOverloaded) a write is retried
 // with growing pauses, which also slows the sender down through TCP, then
 // dropped and counted; a *tsdb.PartialWriteError counts its dropped points
 // by the reason of its first error.
+//
+// # Slow senders
+//
+// A connection holds a slot (a goroutine, a buffer, a file descriptor), so a
+// sender that trickles bytes could hold slots without sending data: 1,100
+// connections sending a byte a second once locked real senders out for 35
+// of 40 s. Three rules keep slots for senders that deliver:
+//
+//   - graphite.min_rate (default 10 B/s) over graphite.min_rate_window
+//     (default 10s): a connection in the middle of a line must deliver at
+//     least min_rate × window bytes in each window, or it is closed
+//     ("too_slow"). Only time inside a line is measured: real senders write
+//     whole lines, so their lines complete within milliseconds, and silence
+//     between lines, however long, is graphite.idle_timeout's business.
+//     This is Apache's mod_reqtimeout MinRate applied to a line.
+//   - graphite.max_connections (default 1000): when every slot is taken, a
+//     new connection is served and the longest-idle open connection is
+//     closed ("evicted"), where idle time counts delivered bytes: every
+//     byte makes up for 1/min_rate s (never for time still to come), so a
+//     connection's idle time is its age less what its bytes made up for.
+//     One that never sends is idle since its accept; one trickling a byte a
+//     second falls 0.9 s further behind each second; a sender whose batch
+//     carries min_rate bytes per second since the previous one (ten 60-byte
+//     lines a minute, at the default) is caught up after each batch.
+//     Connections less than a second behind are never evicted, which
+//     spares those just accepted; when every open connection is that
+//     close, the new one is closed at once ("too_many_connections"). An
+//     evicted connection's parsed lines are written; a partial line is
+//     counted as "truncated".
+//   - graphite.max_connections_per_source (default 0, no cap): at most
+//     this many connections from one IP address; more are closed at once
+//     ("too_many_from_source"). Off by default because many hosts may send
+//     from one NAT address; set it where each host has its own.
 //
 // # Statistics
 //
 // Everything is counted in a collectors.Stats with protocol "graphite":
 // samples written; rejected lines (parse, too_long, truncated), samples
 // (nan, overloaded, too_many_series, out_of_bounds, invalid_series, invalid_value, shutdown,
-// store_error) and connections (too_many_connections, idle_timeout); bytes
+// store_error) and connections (too_many_connections, too_many_from_source,
+// evicted, too_slow, idle_timeout); bytes
 // received; connections accepted (each UDP datagram counts as one).
 //
 // # Concurrency

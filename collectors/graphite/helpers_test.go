@@ -79,12 +79,16 @@ func testConfig() Config {
 func fixedNow() time.Time { return time.UnixMilli(1_700_000_000_000) }
 
 // start runs a listener until the test ends and checks that Run returns nil.
-func start(t *testing.T, cfg Config, w collectors.Writer) (*Listener, *collectors.Stats, func()) {
+// Each tweak may change the listener's test knobs before Run.
+func start(t *testing.T, cfg Config, w collectors.Writer, tweaks ...func(*Listener)) (*Listener, *collectors.Stats, func()) {
 	t.Helper()
 	stats := collectors.NewStats("graphite")
 	l, err := New(cfg, w, Options{Stats: stats, Now: fixedNow})
 	if err != nil {
 		t.Fatalf("New: %v", err)
+	}
+	for _, tw := range tweaks {
+		tw(l)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -43,15 +44,17 @@ type Listener struct {
 	udp       net.PacketConn // nil when disabled
 	closeOnce sync.Once
 	running   atomic.Bool
-	active    atomic.Int64 // open TCP connections, against cfg.MaxConnections
+	active    atomic.Int64 // len(conns), readable without mu
 
-	mu      sync.Mutex            // guards conns and closing
-	conns   map[net.Conn]struct{} // open TCP connections, closed at shutdown
-	closing bool                  // set at shutdown: accepted connections are closed at once
+	mu        sync.Mutex         // guards conns, perSource and closing
+	conns     map[*slot]struct{} // open TCP connections, closed at shutdown
+	perSource map[netip.Addr]int // open TCP connections by sender IP address
+	closing   bool               // set at shutdown: accepted connections are closed at once
 
 	wg           sync.WaitGroup         // every goroutine Run starts
 	example      atomic.Pointer[string] // first rejected input since the last summary
 	summaryEvery time.Duration          // period of the summary log line
+	evictMinIdle time.Duration          // evictMinIdle, changed by tests only
 }
 
 // New compiles cfg's templates and binds cfg.Addr on TCP and UDP. With
@@ -70,7 +73,7 @@ func New(cfg Config, w collectors.Writer, opts Options) (*Listener, error) {
 		return nil, err
 	}
 	l := &Listener{cfg: cfg, w: w, parser: p, cache: newSeriesCache(defaultCacheSize), log: opts.Logger, stats: opts.Stats, now: opts.Now,
-		conns: make(map[net.Conn]struct{}), summaryEvery: summaryEvery}
+		conns: make(map[*slot]struct{}), perSource: make(map[netip.Addr]int), summaryEvery: summaryEvery, evictMinIdle: evictMinIdle}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -167,8 +170,8 @@ func (l *Listener) Run(ctx context.Context) error {
 	l.Close()
 	l.mu.Lock()
 	l.closing = true
-	for c := range l.conns {
-		c.Close()
+	for s := range l.conns {
+		s.conn.Close()
 	}
 	l.mu.Unlock()
 	l.wg.Wait()
@@ -194,35 +197,19 @@ func (l *Listener) acceptLoop(ctx context.Context) {
 			continue
 		}
 		pause = 0
-		if l.active.Load() >= int64(l.cfg.MaxConnections) {
-			c.Close()
-			l.stats.Reject("connections", "too_many_connections", 1)
-			continue
-		}
-		l.mu.Lock()
-		if l.closing {
-			l.mu.Unlock()
-			c.Close()
+		s, stop := l.admit(c)
+		if stop {
 			return
 		}
-		l.conns[c] = struct{}{}
-		l.active.Add(1)
-		l.mu.Unlock()
+		if s == nil {
+			continue
+		}
 		l.stats.Connections.Add(1)
 		l.wg.Go(func() {
-			defer l.forget(c)
-			l.serveConn(ctx, c)
+			defer l.forget(s)
+			l.serveConn(ctx, s)
 		})
 	}
-}
-
-// forget closes c and drops it from the open connections.
-func (l *Listener) forget(c net.Conn) {
-	c.Close()
-	l.mu.Lock()
-	delete(l.conns, c)
-	l.mu.Unlock()
-	l.active.Add(-1)
 }
 
 // sleep waits d or until ctx is done, and reports whether d passed.

@@ -194,7 +194,9 @@ func TestListener_Run_ConnectionFlood(t *testing.T) {
 	rec := &recorder{}
 	cfg := testConfig()
 	cfg.MaxConnections = 50
-	l, stats, _ := start(t, cfg, rec)
+	// No connection here falls an hour behind graphite.min_rate, so none is
+	// evicted: the 450 over the cap are refused (slots_test.go evicts).
+	l, stats, _ := start(t, cfg, rec, func(l *Listener) { l.evictMinIdle = time.Hour })
 	conns := make([]net.Conn, 0, 500)
 	for range 500 {
 		c, err := net.DialTimeout("tcp", l.Addr().String(), 5*time.Second)

@@ -1,7 +1,6 @@
 package influx
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -11,40 +10,30 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-// readBody reads the request body into buf with a hard limit on both the
-// bytes on the wire (http.MaxBytesReader, which also makes the server close
-// the connection) and the bytes after gzip decompression, so a gzip bomb
-// costs at most MaxBodyBytes of memory and is answered 413.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) error {
+// openBody checks a request's Content-Length and Content-Encoding and
+// returns the reader of its body: the bytes on the wire capped at
+// MaxBodyBytes (limitBody), inflated when the body is gzipped. The caller caps
+// the bytes after decompression (lineReader) and calls done when it has
+// finished reading. The body itself is read later, window by window, so a
+// gzip bomb costs one window, never MaxBodyBytes.
+func (h *Handler) openBody(w http.ResponseWriter, r *http.Request) (src io.Reader, gz bool, done func(), err error) {
 	limit := h.opts.MaxBodyBytes
 	if r.ContentLength > limit {
-		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrBodyTooLarge, r.ContentLength, limit)
+		return nil, false, nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrBodyTooLarge, r.ContentLength, limit)
 	}
-	var src io.Reader = http.MaxBytesReader(w, r.Body, limit)
-	gz := false
+	src = &limitBody{r: r.Body, left: limit, limit: limit}
 	switch enc := r.Header.Get("Content-Encoding"); enc {
 	case "", "identity":
-		if r.ContentLength > 0 {
-			buf.Grow(int(r.ContentLength))
-		}
+		return src, false, func() {}, nil
 	case "gzip", "x-gzip":
 		zr, err := h.gzipReader(src)
 		if err != nil {
-			return readError(err, limit, true)
+			return nil, false, nil, readError(err, limit, true)
 		}
-		defer h.gzips.Put(zr)
-		src, gz = zr, true
+		return zr, true, func() { h.gzips.Put(zr) }, nil
 	default:
-		return fmt.Errorf("%w %q (use gzip or identity)", ErrUnsupportedEncoding, enc)
+		return nil, false, nil, fmt.Errorf("%w %q (use gzip or identity)", ErrUnsupportedEncoding, enc)
 	}
-	_, err := buf.ReadFrom(io.LimitReader(src, limit+1))
-	if err != nil {
-		return readError(err, limit, gz)
-	}
-	if int64(buf.Len()) > limit {
-		return fmt.Errorf("%w: over %d bytes after decompression", ErrBodyTooLarge, limit)
-	}
-	return nil
 }
 
 // readError classifies an error of reading the body; gz tells whether it
@@ -74,4 +63,31 @@ func (h *Handler) failBody(w http.ResponseWriter, v api, err error) {
 		h.stats.Reject("requests", "bad_body", 1)
 		h.fail(w, v, http.StatusBadRequest, err.Error())
 	}
+}
+
+// limitBody reads at most limit bytes of a body and then fails with an
+// *http.MaxBytesError, as http.MaxBytesReader does, but without telling
+// the server the request was too large: that would make it close the
+// connection at once, and a client still sending the rest of its body
+// would see a reset instead of its 413. answerEarly drops what is left
+// and closes the connection only past its own bounds.
+type limitBody struct {
+	r           io.Reader
+	left, limit int64
+}
+
+func (l *limitBody) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		var one [1]byte
+		if n, err := l.r.Read(one[:]); n == 0 && err != nil {
+			return 0, err // io.EOF: the body was exactly the limit
+		}
+		return 0, &http.MaxBytesError{Limit: l.limit}
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
 }

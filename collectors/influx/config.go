@@ -17,6 +17,15 @@ const DefaultMaxBodyBytes = 32 << 20
 // one call when Options.BatchPoints is 0.
 const DefaultBatchPoints = 5_000
 
+// DefaultMaxInflightBytes is the default of influx.max_inflight_bytes:
+// 32 MiB, room for 8 write requests at once with the default
+// max_line_bytes (each reserves RequestBytes, 4 MiB). Eight keep the two
+// cores of a small machine busy while its refusals still leave within
+// milliseconds; at 16, requests parsing bodies starved the ones being
+// refused, and under a 5× overload answers took seconds. Machines with more
+// cores can take more.
+const DefaultMaxInflightBytes = 32 << 20
+
 // Defaults of the line-protocol-over-UDP keys, as InfluxDB 1.x's [[udp]]
 // section has them where it has them.
 const (
@@ -37,6 +46,12 @@ type Config struct {
 	// MaxLineBytes caps one line of a write body; a longer line is rejected
 	// (counted as "too_long") and the other lines are written.
 	MaxLineBytes int `koanf:"max_line_bytes"`
+	// MaxInflightBytes is the memory the write requests being served may
+	// hold at once. Each request reserves RequestBytes(MaxLineBytes) of it
+	// before it reads its body (its read window and two batches of parsed
+	// points); a request that finds too little left is answered 503 with
+	// Retry-After at once.
+	MaxInflightBytes int64 `koanf:"max_inflight_bytes"`
 	// UDPAddr is where line protocol over UDP is received, as InfluxDB
 	// 1.x's [[udp]] service (bind-address, usually ":8089"); "" (the
 	// default) turns it off.
@@ -55,10 +70,11 @@ type Config struct {
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
 	return Config{
-		MaxLineBytes:  DefaultMaxLineBytes,
-		UDPDB:         DefaultUDPDB,
-		UDPPrecision:  DefaultUDPPrecision,
-		UDPReadBuffer: DefaultUDPReadBuffer,
+		MaxLineBytes:     DefaultMaxLineBytes,
+		MaxInflightBytes: DefaultMaxInflightBytes,
+		UDPDB:            DefaultUDPDB,
+		UDPPrecision:     DefaultUDPPrecision,
+		UDPReadBuffer:    DefaultUDPReadBuffer,
 	}
 }
 
@@ -66,6 +82,10 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	if c.MaxLineBytes < 1024 || c.MaxLineBytes > 64<<20 {
 		return fmt.Errorf("influx.max_line_bytes: %d is outside 1024 to 67108864", c.MaxLineBytes)
+	}
+	if need := RequestBytes(c.MaxLineBytes); c.MaxInflightBytes < need || c.MaxInflightBytes > 1<<40 {
+		return fmt.Errorf("influx.max_inflight_bytes: %d is outside %d (what one request reserves with this max_line_bytes) to 1 TiB",
+			c.MaxInflightBytes, need)
 	}
 	if c.UDPAddr != "" {
 		if _, _, err := net.SplitHostPort(c.UDPAddr); err != nil {

@@ -8,9 +8,9 @@
 // Handler serves the endpoints; main mounts its methods (Write, WriteV2,
 // Ping, Health, Query) in the route table. Parser maps one body to
 // []tsdb.Point batch by batch; Parse does a whole body at once. Config holds
-// the "influx." keys (influx.max_line_bytes, and influx.udp_* for the UDP
-// listener); the body limit comes from http.max_body_bytes through
-// Options.MaxBodyBytes. UDPListener (NewUDP) reads line protocol over UDP as
+// the "influx." keys (influx.max_line_bytes, influx.max_inflight_bytes, and
+// influx.udp_* for the UDP listener); the body limit comes from
+// http.max_body_bytes through Options.MaxBodyBytes. UDPListener (NewUDP) reads line protocol over UDP as
 // InfluxDB 1.x's [[udp]] service does (influx.udp_addr, off by default): one
 // datagram holds whole lines, points get db label influx.udp_db, and the
 // good lines of a datagram are kept when others are bad; it counts under
@@ -74,7 +74,10 @@
 //	Content-Encoding not gzip/identity 415                     415
 //	body over MaxBodyBytes (before or  413                     413 "request too large"
 //	  after gzip decompression)
-//	store overloaded (ErrOverloaded)   503 + Retry-After: 1    503 unavailable + Retry-After: 1
+//	no room in max_inflight_bytes, or  503 + Retry-After: 1    503 unavailable + Retry-After: 1
+//	  store overloaded (ErrOverloaded)
+//	store cannot append its WAL        503 + Retry-After: 5    503 unavailable + Retry-After: 5
+//	  (ErrUnavailable)
 //	any other store error              500 "internal error"    500 "internal error"
 //
 // <first> is the first bad line's *ParseError, "unable to parse '<line>'
@@ -82,12 +85,20 @@
 // every line parsed, the store's reason for the first dropped sample. N is
 // the number of bad lines plus the samples the store dropped. Telegraf drops
 // a batch on 4xx and retries it on 5xx, so overload is never a 4xx. When a
-// store error stops a request, the batches written before it stay written;
-// the client's retry writes them again, which changes nothing (same series,
-// same millisecond: last write wins).
+// store error stops a request, or its body fails midway (413 past the limit
+// after decompression, a broken gzip stream, the client gone), the batches
+// written before stay written; the client's retry writes them again, which
+// changes nothing (same series, same millisecond: last write wins). An
+// answer due before the body was read to its end (503 at admission, 413,
+// a store error) leaves at once, however slowly the body still comes; the
+// rest of the body is then read and dropped, up to 1 MiB within 1 s, so
+// that the client reads its answer rather than a reset, and the connection
+// is closed after it (a client answered early must not reuse it).
 //
 // GET|HEAD /ping answers 204 (200 {"version":"1.8.10"} with verbose=true);
-// GET /health answers 200 with InfluxDB 2.x's JSON. /query (GET or POST,
+// GET /health answers 200 with InfluxDB 2.x's JSON, status "pass", or 503
+// "fail" with the reason as the message when Options.Health reports one
+// (the store cannot append to its WAL). /query (GET or POST,
 // parameter q, statements split at ';') answers CREATE DATABASE and CREATE
 // RETENTION POLICY with {"results":[{"statement_id":0}]}, SHOW DATABASES with
 // the databases seen (written to, or created; at most 10,000), and any other
@@ -97,28 +108,44 @@
 //
 // # Limits and memory
 //
-// The body is read with a hard limit on the wire and after decompression,
-// so a gzip bomb costs at most MaxBodyBytes and gets 413. Lines longer than
-// MaxLineBytes are rejected (counted as too_long) and the rest is written.
-// Points go to the Writer in batches of about Options.BatchPoints (10,000);
-// all batches finish before the answer. Per sample, parsing allocates
-// nothing: labels are copied into a per-request arena and their strings are
-// cut from one strings.Builder per batch; tag sets and metric names repeated
-// within a body are reused. Nothing is cached between requests.
+// Admission comes before allocation (issue 8). A write request first
+// reserves RequestBytes (4 MiB with the default max_line_bytes) of
+// influx.max_inflight_bytes (32 MiB: eight requests at once); when that
+// does not fit, it is answered 503 with Retry-After at once, its body
+// unread. An admitted body is then parsed as it arrives, never held whole:
+// a lineReader reads it (inflated, when gzipped) into a window of twice
+// max_line_bytes and hands the parser whole lines, and the parser cuts the
+// points into batches of Options.BatchPoints (5,000) or maxBatchBytes
+// (1 MiB of points, labels, keys and strings), whichever comes first. One
+// batch is written while the next is parsed, so a request holds its window,
+// two batches and its caches, whatever its body unpacks to. The limits on
+// the way: MaxBodyBytes on the wire and after decompression (413); lines
+// longer than MaxLineBytes are dropped (counted as too_long) without being
+// held, and the rest is written; a line whose fields × tags would map to
+// more than 512 KiB is rejected like a bad line. The batches of one request
+// share one wait of at most a second for a store write slot
+// (tsdb.WithWriteWait), then the request is answered 503. Per sample,
+// parsing allocates nothing: labels are copied into a per-request arena and
+// their strings are cut from one strings.Builder per batch; tag sets and
+// metric names repeated within a body are reused, up to 512 KiB of them.
+// Nothing is cached between requests.
 //
 // # Counts
 //
 // Options.Stats (protocol "influx") counts samples written, body bytes
 // (after decompression), and rejections: lines:parse, lines:too_long,
 // samples:<reason> for samples the store dropped (out_of_bounds,
-// too_many_series, invalid_series, invalid_value, store_error: collectors.DropReason), requests:overloaded,
-// requests:too_large and requests:bad_body. Bad lines are never logged one
+// too_many_series, invalid_series, invalid_value, store_error:
+// collectors.DropReason), requests:overloaded (no room in
+// max_inflight_bytes, or the store overloaded), requests:unavailable (the
+// store cannot append), requests:too_large and requests:bad_body. Bad lines are never logged one
 // by one; store failures are logged at most once per 10 s.
 //
 // # Concurrency
 //
-// Handler is safe for concurrent use; its pools (body buffers, gzip readers,
-// parsers) and the SHOW DATABASES set are its only shared state. A Parser is
+// Handler is safe for concurrent use; its in-flight budget, its pools (body
+// readers with their windows, gzip readers, parsers) and the SHOW DATABASES
+// set are its only shared state. A Parser is
 // for one goroutine. The package keeps no package-level mutable state.
 //
 // # Imports

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
@@ -66,6 +67,20 @@ func FuzzParse(f *testing.F) {
 		}
 		if !slices.Equal(batched, first) {
 			t.Fatalf("batched parse differs:\n%q\n%q", batched, first)
+		}
+		if err == nil { // streamed window by window, as the handler reads bodies
+			maxLine, longest := len(body)+1, 0
+			if limit {
+				maxLine = 64
+			}
+			for i := 0; i < len(body); {
+				j := entryEnd(body, i)
+				longest, i = max(longest, j-i), j
+			}
+			s := parseStream(body, maxLine, max(300, 2*maxLine, longest+1), iotest.OneByteReader, opts)
+			if !slices.Equal(s.points, first) || s.err != nil {
+				t.Fatalf("streamed parse differs (err %v):\n%q\n%q", s.err, s.points, first)
+			}
 		}
 		roundTrip(t, pts)
 	})

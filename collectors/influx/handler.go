@@ -1,7 +1,6 @@
 package influx
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -25,6 +24,13 @@ type Options struct {
 	// MaxLineBytes caps one line (influx.max_line_bytes); 0 means
 	// DefaultMaxLineBytes.
 	MaxLineBytes int
+	// MaxInflightBytes is the memory the write requests being served may
+	// hold at once (influx.max_inflight_bytes); each reserves
+	// RequestBytes(MaxLineBytes) of it before reading its body, and one
+	// that finds too little left is answered 503 with Retry-After at once.
+	// 0 means DefaultMaxInflightBytes; less than one request's reservation
+	// means one request at a time.
+	MaxInflightBytes int64
 	// BatchPoints is how many points go to the Writer per call; 0 means
 	// DefaultBatchPoints.
 	BatchPoints int
@@ -38,6 +44,14 @@ type Options struct {
 	Now func() time.Time
 	// Version is outpost's version, shown by /health and X-Outpost-Version.
 	Version string
+	// Health tells GET /health whether outpost can take writes: an error
+	// (the store cannot append to its WAL, say) is answered 503 with the
+	// error as the message. nil always passes.
+	Health func() error
+	// Warnings are what GET /health adds to its message while still
+	// passing: things an operator should know that do not stop writes
+	// (a damaged day file set aside, say). nil adds nothing.
+	Warnings func() []string
 }
 
 // Handler serves the InfluxDB 1.x and 2.x write API, /ping, /health and the
@@ -48,7 +62,13 @@ type Handler struct {
 	log   *slog.Logger
 	stats *collectors.Stats
 
-	bufs    sync.Pool // *bytes.Buffer request bodies
+	// inflight is the memory budget of the write requests being served;
+	// each reserves reserve bytes of it for its whole life.
+	inflight budget
+	reserve  int64
+	window   int // bytes of a lineReader's window
+
+	readers sync.Pool // *lineReader, each with its window
 	gzips   sync.Pool // *gzip.Reader
 	parsers sync.Pool // *Parser
 
@@ -69,6 +89,10 @@ func New(w collectors.Writer, opts Options) *Handler {
 	if opts.BatchPoints <= 0 {
 		opts.BatchPoints = DefaultBatchPoints
 	}
+	if opts.MaxInflightBytes <= 0 {
+		opts.MaxInflightBytes = DefaultMaxInflightBytes
+	}
+	reserve := RequestBytes(opts.MaxLineBytes)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -80,11 +104,14 @@ func New(w collectors.Writer, opts Options) *Handler {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Handler{
-		w:     w,
-		opts:  opts,
-		log:   log.With("component", "influx"),
-		stats: opts.Stats,
-		dbs:   databases{set: make(map[string]struct{})},
+		w:        w,
+		opts:     opts,
+		log:      log.With("component", "influx"),
+		stats:    opts.Stats,
+		inflight: budget{max: max(opts.MaxInflightBytes, reserve)},
+		reserve:  reserve,
+		window:   windowBytes(opts.MaxLineBytes),
+		dbs:      databases{set: make(map[string]struct{})},
 	}
 }
 
@@ -116,12 +143,13 @@ type outcome struct {
 	firstErr error // first parse error, else writeErr
 	writeErr error // why the Writer rejected its first sample
 	overload bool  // the Writer said ErrOverloaded
+	unavail  bool  // the Writer said ErrUnavailable (the WAL cannot append)
 	internal error // any other Writer error
 	canceled bool  // the request's context ended during a Write
 }
 
 // serveWrite is the write path shared by both API versions: parameters,
-// body, ingest, answer.
+// admission, body, ingest, answer.
 func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, v api) {
 	h.setHeaders(w)
 	q := r.URL.Query()
@@ -138,38 +166,60 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, v api) {
 		h.fail(w, v, http.StatusBadRequest, err.Error())
 		return
 	}
-	buf := h.getBuf()
-	defer h.putBuf(buf)
-	if err := h.readBody(w, r, buf); err != nil {
-		h.failBody(w, v, err)
+	// Admission before allocation: the request's memory is reserved before
+	// a byte of its body is read, and refused at once when it does not fit.
+	if !h.inflight.tryAcquire(h.reserve) {
+		h.stats.Reject("requests", "overloaded", 1)
+		answerEarly(w, r, func() { h.respondWrite(w, v, outcome{overload: true}) })
 		return
 	}
-	body := buf.Bytes()
-	h.stats.Bytes.Add(uint64(len(body)))
-	if len(bytes.TrimSpace(body)) == 0 {
-		if v == apiV2 { // as InfluxDB 2.x; 1.x answers 204
-			h.fail(w, v, http.StatusBadRequest, "writing requires points")
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+	answer, read := h.write(w, r, v, ParseOptions{DB: db, Precision: prec, Now: h.opts.Now()})
+	if !read {
+		answerEarly(w, r, answer)
 		return
 	}
-	o := h.ingest(r.Context(), body, ParseOptions{DB: db, Precision: prec, Now: h.opts.Now()})
-	if o.written > 0 && db != "" {
-		h.dbs.add(db)
-	}
-	h.respondWrite(w, v, o)
+	answer()
 }
 
-// ingest parses body batch by batch and writes each batch before parsing
-// the next, so memory stays bounded by BatchPoints whatever the body size.
-func (h *Handler) ingest(ctx context.Context, body []byte, po ParseOptions) outcome {
-	po.MaxLineBytes = h.opts.MaxLineBytes
+// write reads the body and writes its points under the request's
+// reservation of the in-flight budget, which it gives back. It returns the
+// answer, and whether the body was read to its end.
+func (h *Handler) write(w http.ResponseWriter, r *http.Request, v api, po ParseOptions) (answer func(), read bool) {
+	defer h.inflight.release(h.reserve)
+	src, gz, done, err := h.openBody(w, r)
+	if err != nil {
+		return func() { h.failBody(w, v, err) }, false
+	}
+	defer done()
+	lr := h.getReader()
+	defer h.putReader(lr)
+	lr.reset(src, gz, h.opts.MaxBodyBytes, h.opts.MaxLineBytes)
+	// The batches of one request share one short wait for the store.
+	ctx := tsdb.WithWriteWait(r.Context(), overloadWait)
+	o := h.ingest(ctx, lr, po)
+	h.stats.Bytes.Add(uint64(lr.read))
+	if o.written > 0 && po.DB != "" {
+		h.dbs.add(po.DB)
+	}
+	read, err = lr.eof && lr.err == nil, lr.err
+	switch {
+	case err != nil:
+		return func() { h.failBody(w, v, err) }, false
+	case lr.blank && v == apiV2: // as InfluxDB 2.x; 1.x answers 204
+		return func() { h.fail(w, v, http.StatusBadRequest, "writing requires points") }, read
+	}
+	return func() { h.respondWrite(w, v, o) }, read
+}
+
+// ingest parses the body lr reads batch by batch and writes each batch
+// before parsing the next but one, so memory stays bounded by two batches
+// (and lr's window) whatever the body size.
+func (h *Handler) ingest(ctx context.Context, lr *lineReader, po ParseOptions) outcome {
 	p, _ := h.parsers.Get().(*Parser)
 	if p == nil {
 		p = new(Parser)
 	}
-	p.Reset(body, po)
+	p.resetStream(lr, po)
 	defer func() {
 		p.release()
 		h.parsers.Put(p)
@@ -228,6 +278,10 @@ func (h *Handler) fold(ctx context.Context, n int, err error, o *outcome) bool {
 		h.stats.Reject("requests", "overloaded", 1)
 		o.overload = true
 		return true
+	case errors.Is(err, tsdb.ErrUnavailable):
+		h.stats.Reject("requests", "unavailable", 1)
+		o.unavail = true
+		return true
 	case errors.As(err, &pe):
 		dropped := min(max(pe.Dropped, 0), n)
 		o.written += n - dropped
@@ -252,22 +306,18 @@ func (h *Handler) fold(ctx context.Context, n int, err error, o *outcome) bool {
 	return false
 }
 
-// getBuf returns an empty pooled body buffer.
-func (h *Handler) getBuf() *bytes.Buffer {
-	if b, ok := h.bufs.Get().(*bytes.Buffer); ok {
-		return b
+// getReader returns a pooled lineReader with its window.
+func (h *Handler) getReader() *lineReader {
+	if lr, ok := h.readers.Get().(*lineReader); ok {
+		return lr
 	}
-	return new(bytes.Buffer)
+	return &lineReader{buf: make([]byte, h.window)}
 }
 
-// putBuf returns b to the pool unless it grew past 4 MiB, so that one huge
-// request does not pin its memory.
-func (h *Handler) putBuf(b *bytes.Buffer) {
-	if b.Cap() > 4<<20 {
-		return
-	}
-	b.Reset()
-	h.bufs.Put(b)
+// putReader returns lr to the pool, dropping its reference to the body.
+func (h *Handler) putReader(lr *lineReader) {
+	lr.reset(nil, false, 0, 0)
+	h.readers.Put(lr)
 }
 
 // logInternal logs a Writer failure at most once per 10 s, with the number

@@ -92,6 +92,7 @@ type reply struct {
 	status int
 	header http.Header
 	body   string
+	close  bool // the server said Connection: close
 }
 
 // do sends one request and checks what every response must carry.
@@ -124,7 +125,7 @@ func do(t *testing.T, method, url string, body io.Reader, header map[string]stri
 			t.Errorf("%s %s: body is not JSON: %s", method, url, b)
 		}
 	}
-	return reply{resp.StatusCode, resp.Header, strings.TrimSuffix(string(b), "\n")}
+	return reply{resp.StatusCode, resp.Header, strings.TrimSuffix(string(b), "\n"), resp.Close}
 }
 
 // gz compresses b.

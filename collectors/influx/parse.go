@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,12 +37,23 @@ type ParseOptions struct {
 // reused arena, and their strings are substrings of one strings.Builder per
 // batch, so a point costs no allocation of its own. Within one body, tag
 // sets and metric names seen before are reused rather than copied again
-// (see tagset.go); nothing is kept from one body to the next.
+// (see tagset.go); nothing is kept from one body to the next. A batch ends
+// at BatchPoints points or maxBatchBytes, and a line that would map to more
+// than maxLineMapped is rejected, so a batch never holds more than their
+// sum; the caches hold at most maxCacheBytes.
 type Parser struct {
 	dec  *lineprotocol.Decoder
-	body []byte
+	body []byte // the body, or the current window of a streamed one
 	opts ParseOptions
 	recv int64 // receive time in ms, for lines without a timestamp
+
+	// src streams the body window by window (nil: body is the whole
+	// body); lineBase is the number of lines before the current window.
+	src      *lineReader
+	lineBase int
+	// lineSb and lineCost measure the line being parsed: where its strings
+	// start in sb, and what its points will take besides them.
+	lineSb, lineCost int
 
 	pts    []tsdb.Point
 	labels []tsdb.Label // arena of the current batch's label arrays; reused
@@ -59,7 +71,9 @@ type Parser struct {
 	sb        strings.Builder // arena of the current batch's strings; new per batch
 	arenaHint int             // bytes the last batch's string arena took
 
-	// Caches for the current body.
+	// Caches for the current body. Their strings live in their own arena,
+	// cache, so that they never keep a batch's arena alive.
+	cache    strings.Builder
 	sets     []tagSet         // tag sets seen, by raw tag section (setIndex)
 	setIndex map[string]int32 // raw tag section -> index in sets
 	setArena []tsdb.Label     // backing store of the sets' templates
@@ -121,6 +135,7 @@ func (p *Parser) Reset(body []byte, opts ParseOptions) {
 	p.opts = opts
 	p.recv = receiveMillis(opts.Now, opts.Precision)
 	p.done, p.parseBad, p.longBad, p.first, p.long = false, 0, 0, nil, nil
+	p.src, p.lineBase = nil, 0
 	p.resetCaches()
 	p.body = body
 	if opts.MaxLineBytes > 0 {
@@ -129,21 +144,36 @@ func (p *Parser) Reset(body []byte, opts ParseOptions) {
 	p.dec = lineprotocol.NewDecoderWithBytes(p.body)
 }
 
+// resetStream makes p parse the body lr reads, window by window. lr
+// handles too-long lines itself, so opts.MaxLineBytes is not used.
+func (p *Parser) resetStream(lr *lineReader, opts ParseOptions) {
+	opts.MaxLineBytes = 0
+	p.Reset(nil, opts)
+	p.src = lr
+}
+
 // Parse maps a whole body at once. It returns the points of every good line
-// and, when some lines were bad, the first *ParseError.
+// (their labels copied out of the Parser's arenas) and, when some lines were
+// bad, the first *ParseError.
 func Parse(body []byte, opts ParseOptions) ([]tsdb.Point, error) {
 	p := NewParser(body, opts)
-	pts := p.Next(math.MaxInt)
+	var pts []tsdb.Point
+	for batch := p.Next(math.MaxInt); len(batch) > 0; batch = p.Next(math.MaxInt) {
+		for _, pt := range batch {
+			pt.Labels, pt.Key = slices.Clone(pt.Labels), slices.Clone(pt.Key)
+			pts = append(pts, pt)
+		}
+	}
 	return pts, p.Err()
 }
 
 // Next returns the points of the next lines, at least max of them unless
-// the body ends first (a line is never split, so a batch may exceed max by
-// the fields of one line). It returns nil when the body is consumed. The
-// returned points and their Labels stay valid through the following call
-// of Next (two batches alternate between two arenas, so one can be written
-// while the next is parsed) and until Reset; their strings stay valid for
-// good.
+// the body ends first or the batch reaches maxBatchBytes (a line is never
+// split, so a batch may exceed max by the fields of one line). It returns
+// nil only when the body is consumed. The returned points and their Labels
+// stay valid through the following call of Next (two batches alternate
+// between two arenas, so one can be written while the next is parsed) and
+// until Reset; their strings stay valid for good.
 func (p *Parser) Next(max int) []tsdb.Point {
 	p.pts, p.prevPts = p.prevPts[:0], p.pts
 	p.labels, p.prevLabels = p.prevLabels[:0], p.labels
@@ -157,14 +187,32 @@ func (p *Parser) Next(max int) []tsdb.Point {
 		hint = min(len(p.body), 64<<10)
 	}
 	p.sb.Grow(hint + hint/8 + 256)
+	p.clearSlots() // they may name strings of an earlier batch's arena
 	for !p.done && len(p.pts) < max {
-		if !p.dec.Next() {
-			p.done = true
-			break
+		if p.batchBytes() >= maxBatchBytes {
+			if len(p.pts) > 0 {
+				break
+			}
+			// Only rejected lines' strings: nothing refers to them.
+			p.sb = strings.Builder{}
+			p.clearSlots()
 		}
-		npts, nlabels := len(p.pts), len(p.labels)
+		if !p.dec.Next() {
+			if !p.refill() {
+				p.done = true
+				break
+			}
+			continue
+		}
+		npts, nlabels, nkeys := len(p.pts), len(p.labels), len(p.keys)
 		if err := p.line(); err != nil {
-			p.pts, p.labels = p.pts[:npts], p.labels[:nlabels]
+			p.pts, p.labels, p.keys = p.pts[:npts], p.labels[:nlabels], p.keys[:nkeys]
+			if p.src != nil && p.src.cutEntry(p.body, err) {
+				// The window ended inside the line's quoted string: the
+				// line starts the next window instead.
+				p.dec = lineprotocol.NewDecoderWithBytes(nil)
+				continue
+			}
 			p.reject(err)
 		}
 	}
@@ -172,6 +220,27 @@ func (p *Parser) Next(max int) []tsdb.Point {
 		return nil
 	}
 	return p.pts
+}
+
+// refill moves a streamed body on to its next window, and reports whether
+// there was one.
+func (p *Parser) refill() bool {
+	if p.src == nil {
+		return false
+	}
+	w := p.src.next()
+	if w == nil {
+		return false
+	}
+	p.body, p.lineBase = w, p.src.base
+	p.dec = lineprotocol.NewDecoderWithBytes(w)
+	return true
+}
+
+// batchBytes is what the current batch takes: its points, label arrays,
+// series keys and strings.
+func (p *Parser) batchBytes() int {
+	return len(p.pts)*pointBytes + len(p.labels)*labelBytes + len(p.keys) + p.sb.Len()
 }
 
 // Err returns the first error of the body so far (a *ParseError), or nil.
@@ -185,13 +254,17 @@ func (p *Parser) Err() error {
 // firstError returns the earliest of the first parse error and the first
 // too-long line.
 func (p *Parser) firstError() *ParseError {
+	long := p.long
+	if p.src != nil {
+		long = p.src.long // a streamed body's long lines are the reader's
+	}
 	switch {
 	case p.first == nil:
-		return p.long
-	case p.long == nil || p.first.Line <= p.long.Line:
+		return long
+	case long == nil || p.first.Line <= long.Line:
 		return p.first
 	}
-	return p.long
+	return long
 }
 
 // release drops every reference to the last body and its strings, so that a
@@ -209,12 +282,15 @@ func (p *Parser) release() {
 	p.pts, p.labels, p.tags, p.tpl, p.fields = p.pts[:0], p.labels[:0], p.tags[:0], p.tpl[:0], p.fields[:0]
 	p.resetCaches()
 	p.dec, p.body, p.sb, p.first, p.long, p.cur = nil, nil, strings.Builder{}, nil, nil, tagSet{}
-	p.opts.DB = ""
+	p.src, p.opts.DB = nil, ""
 }
 
 // Rejected returns how many lines were rejected so far: for bad syntax or
 // mapping (parse) and for their length (tooLong).
 func (p *Parser) Rejected() (parse, tooLong int) {
+	if p.src != nil {
+		return p.parseBad, p.longBad + p.src.longN
+	}
 	return p.parseBad, p.longBad
 }
 
@@ -225,6 +301,7 @@ func (p *Parser) line() error {
 		return err
 	}
 	p.off = -1
+	p.lineSb, p.lineCost = p.sb.Len(), 0
 	p.note(m)
 	if string(m) != string(p.meas) {
 		p.slots = p.slots[:0] // the name slots belong to the last measurement
@@ -277,15 +354,15 @@ func (p *Parser) reject(err error) {
 	pe := &ParseError{Msg: err.Error()}
 	var de *lineprotocol.DecodeError
 	if errors.As(err, &de) {
-		pe.Line, pe.Col, pe.Msg = int(de.Line), de.Column, de.Err.Error()
-		pe.Text = quoteLine(lineN(p.body, pe.Line))
+		pe.Line, pe.Col, pe.Msg = int(de.Line)+p.lineBase, de.Column, de.Err.Error()
+		pe.Text = quoteLine(lineN(p.body, int(de.Line)))
 	} else if le := (*lineError)(nil); errors.As(err, &le) && (le.off >= 0 || p.off >= 0) {
 		off := p.off
 		if le.off >= 0 {
 			off = le.off
 		}
 		start := bytes.LastIndexByte(p.body[:off], '\n') + 1
-		pe.Line = bytes.Count(p.body[:start], []byte{'\n'}) + 1
+		pe.Line = bytes.Count(p.body[:start], []byte{'\n'}) + 1 + p.lineBase
 		pe.Text = quoteLine(lineN(p.body[start:], 1))
 		if le.off >= 0 {
 			pe.Col = off - start + 1

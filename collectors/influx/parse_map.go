@@ -60,6 +60,13 @@ func (p *Parser) addField(key []byte, kind lineprotocol.ValueKind, val []byte) e
 		return &lineError{"cannot parse value for field key " + strconv.Quote(string(key)) + ": " + err.Error(), p.offset(val)}
 	}
 	f.name = p.metricName(len(p.fields), key, f.info)
+	// What the point will take: itself, its labels (an _info series has
+	// one more) and its series key; the line's strings are counted in sb.
+	p.lineCost += pointBytes + (len(p.cur.tpl)+1)*labelBytes + len(keyPrefix) + len(p.opts.DB) + len(p.section) + 2 + len(f.name)
+	if p.lineCost+p.sb.Len()-p.lineSb > maxLineMapped {
+		return &lineError{"line maps to too many samples and labels (over " + strconv.Itoa(maxLineMapped>>10) +
+			" KiB at field " + strconv.Itoa(len(p.fields)+1) + ", with " + strconv.Itoa(len(p.cur.tpl)) + " labels each)", p.offset(key)}
+	}
 	p.fields = append(p.fields, f)
 	return nil
 }

@@ -73,11 +73,25 @@ type health struct {
 	Version string   `json:"version"`
 }
 
-// Health serves GET /health: 200 with InfluxDB 2.x's JSON shape.
+// Health serves GET /health in InfluxDB 2.x's JSON shape: 200 "pass"
+// (its message followed by Options.Warnings), or, when Options.Health
+// reports an error, 503 "fail" with the error as the message.
 func (h *Handler) Health(w http.ResponseWriter, r *http.Request) {
 	h.setHeaders(w)
-	writeJSON(w, http.StatusOK, health{Name: "outpost", Message: "ready for queries and writes",
-		Status: "pass", Checks: []string{}, Version: h.opts.Version})
+	if h.opts.Health != nil {
+		if err := h.opts.Health(); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, health{Name: "outpost", Message: err.Error(),
+				Status: "fail", Checks: []string{}, Version: h.opts.Version})
+			return
+		}
+	}
+	msg := "ready for queries and writes"
+	if h.opts.Warnings != nil {
+		if ws := h.opts.Warnings(); len(ws) > 0 {
+			msg += "; " + strings.Join(ws, "; ")
+		}
+	}
+	writeJSON(w, http.StatusOK, health{Name: "outpost", Message: msg, Status: "pass", Checks: []string{}, Version: h.opts.Version})
 }
 
 // queryResponse is InfluxDB 1.x's /query body.
@@ -98,8 +112,8 @@ type showSeries struct {
 }
 
 // Query serves GET and POST /query with parameter q (URL or form body):
-// CREATE DATABASE (remembered for SHOW DATABASES), CREATE RETENTION POLICY
-// (accepted, no effect) and SHOW DATABASES. Any other statement gets an
+// CREATE DATABASE (remembered for SHOW DATABASES) and CREATE RETENTION
+// POLICY (accepted, no effect), both in a POST only, and SHOW DATABASES. Any other statement gets an
 // error result pointing to the Prometheus API; as InfluxDB, the statements
 // after a failed one are not executed, and the status stays 200 because the
 // error is in the result, not in the request.
@@ -127,7 +141,7 @@ func (h *Handler) Query(w http.ResponseWriter, r *http.Request) {
 		if failed {
 			res.Err = "not executed"
 		} else {
-			h.execute(stmt, &res)
+			h.execute(stmt, r.Method == http.MethodPost, &res)
 			failed = res.Err != ""
 		}
 		resp.Results = append(resp.Results, res)
@@ -135,12 +149,16 @@ func (h *Handler) Query(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// execute runs one statement into res.
-func (h *Handler) execute(stmt []token, res *queryResult) {
+// execute runs one statement into res. Statements that change state
+// (CREATE) run only in a POST: a GET needs only the read role, and a web
+// page can make a browser send one.
+func (h *Handler) execute(stmt []token, post bool, res *queryResult) {
 	kw := func(i int, word string) bool {
 		return i < len(stmt) && !stmt[i].quoted && strings.EqualFold(stmt[i].text, word)
 	}
 	switch {
+	case kw(0, "CREATE") && !post:
+		res.Err = "CREATE changes state: send it with POST"
 	case kw(0, "CREATE") && kw(1, "DATABASE"):
 		if len(stmt) < 3 || stmt[2].text == "" {
 			res.Err = "error parsing query: found EOF, expected identifier at line 1"

@@ -1,6 +1,7 @@
 package influx
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -27,6 +28,16 @@ func TestHandler_Health(t *testing.T) {
 	srv := testServer(t, h)
 	do(t, "GET", srv.URL+"/health", nil, nil).want(t, http.StatusOK,
 		`{"name":"outpost","message":"ready for queries and writes","status":"pass","checks":[],"version":"0.1.0"}`)
+	t.Run("hook", func(t *testing.T) {
+		var health error
+		h, _ := newTestHandler(Options{Version: "0.1.0", Health: func() error { return health }})
+		srv := testServer(t, h)
+		do(t, "GET", srv.URL+"/health", nil, nil).want(t, http.StatusOK,
+			`{"name":"outpost","message":"ready for queries and writes","status":"pass","checks":[],"version":"0.1.0"}`)
+		health = errors.New("write-ahead log cannot append: no space left on device")
+		do(t, "GET", srv.URL+"/health", nil, nil).want(t, http.StatusServiceUnavailable,
+			`{"name":"outpost","message":"write-ahead log cannot append: no space left on device","status":"fail","checks":[],"version":"0.1.0"}`)
+	})
 }
 
 func TestHandler_Query(t *testing.T) {
@@ -46,9 +57,17 @@ func TestHandler_Query(t *testing.T) {
 		body, hd := form(`CREATE DATABASE "telegraf"`)
 		do(t, "POST", srv.URL+"/query", strings.NewReader(body), hd).want(t, http.StatusOK, `{"results":[{"statement_id":0}]}`)
 	})
+	post := func(q string) reply {
+		body, hd := form(q)
+		return do(t, "POST", srv.URL+"/query", strings.NewReader(body), hd)
+	}
 	t.Run("create retention policy and database with options", func(t *testing.T) {
-		get(`create retention policy "rp" on "x" duration 1d replication 1 default; CREATE DATABASE "a \"b\"" WITH DURATION 1d;`).
+		post(`create retention policy "rp" on "x" duration 1d replication 1 default; CREATE DATABASE "a \"b\"" WITH DURATION 1d;`).
 			want(t, http.StatusOK, `{"results":[{"statement_id":0},{"statement_id":1}]}`)
+	})
+	t.Run("create in a GET is refused", func(t *testing.T) {
+		get(`CREATE DATABASE "fromget"`).want(t, http.StatusOK,
+			`{"results":[{"statement_id":0,"error":"CREATE changes state: send it with POST"}]}`)
 	})
 	t.Run("writes add their db", func(t *testing.T) {
 		do(t, "POST", srv.URL+"/write?db=fromwrite", strings.NewReader("m f=1 0"), nil).want(t, http.StatusNoContent, "")
@@ -66,7 +85,7 @@ func TestHandler_Query(t *testing.T) {
 		get("  ").want(t, http.StatusBadRequest, `{"error":"missing required parameter \"q\""}`)
 	})
 	t.Run("create database without name", func(t *testing.T) {
-		r := get("CREATE DATABASE")
+		r := post("CREATE DATABASE")
 		if r.status != http.StatusOK || !strings.Contains(r.body, `"error":"error parsing query`) {
 			t.Fatalf("got %d %s", r.status, r.body)
 		}

@@ -73,6 +73,11 @@ func (h *Handler) respondWrite(w http.ResponseWriter, v api, o outcome) {
 		// which stores the same samples again (last write wins).
 		w.Header().Set("Retry-After", "1")
 		h.fail(w, v, http.StatusServiceUnavailable, "outpost is overloaded, retry later")
+	case o.unavail:
+		// The store cannot append to its WAL (a full disk, say) and
+		// resumes by itself: later, as for overload, but not at once.
+		w.Header().Set("Retry-After", "5")
+		h.fail(w, v, http.StatusServiceUnavailable, "outpost cannot store writes for now, retry later")
 	case o.internal != nil:
 		h.logInternal(o.internal)
 		h.fail(w, v, http.StatusInternalServerError, "internal error")

@@ -30,13 +30,48 @@ func (p *Parser) resetCaches() {
 	}
 	clear(p.setIndex)
 	clear(p.names)
-	for i := range p.slots[:cap(p.slots)] {
-		p.slots[:cap(p.slots)][i].name = ""
-	}
-	p.slots, p.meas = p.slots[:0], p.meas[:0]
+	p.clearSlots()
+	p.meas = p.meas[:0]
 	clear(p.sets[:cap(p.sets)])
 	clear(p.setArena[:cap(p.setArena)])
 	p.sets, p.setArena = p.sets[:0], p.setArena[:0]
+	p.cache = strings.Builder{} // points in flight may still use the old one
+}
+
+// clearSlots forgets the names by field position (metricName's fast path).
+// Next calls it at every batch, so that a slot naming a string of an
+// earlier batch's arena does not keep that arena alive.
+func (p *Parser) clearSlots() {
+	for i := range p.slots[:cap(p.slots)] {
+		p.slots[:cap(p.slots)][i].name = ""
+	}
+	p.slots = p.slots[:0]
+}
+
+// cacheFull reports whether the caches reached maxCacheBytes; past it lines
+// are mapped uncached.
+func (p *Parser) cacheFull() bool {
+	return p.cache.Len()+len(p.setArena)*labelBytes+(len(p.sets)+len(p.names))*cacheEntryBytes >= maxCacheBytes
+}
+
+// cstr copies b into the caches' string arena and returns it as a string,
+// as str does for the batch's arena. A body parsed from memory (a datagram,
+// Parse) is held whole anyway: its cached strings stay in the batch arena,
+// which spares a small body an arena of its own.
+func (p *Parser) cstr(b []byte) string {
+	if p.src == nil {
+		return p.str(b)
+	}
+	start := p.cache.Len()
+	p.cache.Write(b)
+	return p.cache.String()[start:]
+}
+
+// cstrs is cstr for a string, for streamed bodies only.
+func (p *Parser) cstrs(s string) string {
+	start := p.cache.Len()
+	p.cache.WriteString(s)
+	return p.cache.String()[start:]
 }
 
 // readTags reads the line's tags and sets p.cur to their template. A tag
@@ -71,6 +106,9 @@ func (p *Parser) readTags() error {
 			continue
 		}
 		hasDB = hasDB || string(key) == labelDB
+		if (len(p.tagRefs)/2+3)*labelBytes+pointBytes > maxLineMapped { // the tags, __name__, db, value
+			return &lineError{"too many tags (over " + strconv.Itoa(len(p.tagRefs)/2) + ")", p.offset(key)}
+		}
 		p.tagRefs = append(p.tagRefs, p.ref(key, ko), p.ref(val, vo))
 	}
 	var section []byte // nil: no tags
@@ -88,11 +126,17 @@ func (p *Parser) readTags() error {
 		return err
 	}
 	p.cur = tagSet{tpl: p.tpl, namePos: p.namePos()}
-	if direct && len(p.sets) < maxTagSets {
+	if direct && len(p.sets) < maxTagSets && !p.cacheFull() {
 		n := len(p.setArena)
 		p.setArena = append(p.setArena, p.tpl...)
+		if p.src != nil { // see cstr
+			for i := n; i < len(p.setArena); i++ {
+				l := &p.setArena[i]
+				l.Name, l.Value = p.cstrs(l.Name), p.cstrs(l.Value)
+			}
+		}
 		p.cur.tpl = p.setArena[n:len(p.setArena):len(p.setArena)]
-		p.setIndex[p.str(section)] = int32(len(p.sets))
+		p.setIndex[p.cstr(section)] = int32(len(p.sets))
 		p.sets = append(p.sets, p.cur)
 	}
 	return nil
@@ -211,11 +255,13 @@ func (p *Parser) metricName(pos int, key []byte, info bool) string {
 	}
 	p.nameBuf = b
 	s, ok := p.names[string(b)]
-	if !ok {
+	switch {
+	case ok:
+	case len(p.names) < maxNames && !p.cacheFull():
+		s = p.cstr(b)
+		p.names[s] = s
+	default:
 		s = p.str(b)
-		if len(p.names) < maxNames {
-			p.names[s] = s
-		}
 	}
 	switch {
 	case pos < len(p.slots):

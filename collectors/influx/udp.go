@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"outpost/collectors"
+	"outpost/tsdb"
 )
 
 // UDPProtocol is the protocol label of the UDP listener's statistics. It is
@@ -32,7 +33,7 @@ const (
 
 	udpPayloadSize   = 64 << 10 // the largest UDP payload, so no datagram is cut
 	udpPending       = 4        // batches that may wait for the writer
-	udpWriteRetries  = 5        // attempts after ErrOverloaded before a batch is dropped
+	udpWriteRetries  = 5        // attempts after ErrOverloaded/ErrUnavailable before a batch is dropped
 	udpFirstPause    = 50 * time.Millisecond
 	udpShutdownFlush = 10 * time.Second // bound on the last writes after ctx is cancelled
 	udpLogEvery      = time.Minute      // at most one log line about rejections per period
@@ -208,6 +209,10 @@ func (l *UDPListener) readLoop(ctx context.Context, full chan<- *udpBatch, free 
 			return false
 		}
 	}
+	add := func(pts []tsdb.Point) bool { // false: ctx ended
+		b.add(pts)
+		return !b.full(l.opts.BatchPoints) || handOff()
+	}
 	for {
 		var deadline time.Time
 		if len(b.pts) > 0 {
@@ -216,8 +221,10 @@ func (l *UDPListener) readLoop(ctx context.Context, full chan<- *udpBatch, free 
 		l.conn.SetReadDeadline(deadline)
 		n, err := l.conn.Read(buf)
 		if n > 0 {
-			l.datagram(p, b, buf[:n])
-			if len(b.pts) >= l.opts.BatchPoints || (len(b.pts) > 0 && time.Since(b.first) >= l.opts.BatchTimeout) {
+			if !l.datagram(p, buf[:n], add) {
+				return
+			}
+			if len(b.pts) > 0 && time.Since(b.first) >= l.opts.BatchTimeout {
 				if !handOff() {
 					return
 				}
@@ -243,19 +250,24 @@ func (l *UDPListener) readLoop(ctx context.Context, full chan<- *udpBatch, free 
 	}
 }
 
-// datagram parses one datagram into b and counts it.
-func (l *UDPListener) datagram(p *Parser, b *udpBatch, data []byte) {
+// datagram parses one datagram, hands its points to add batch by batch
+// (a datagram holds at most 64 KiB of lines, but fields × tags can map
+// them to much more, so the parser cuts batches at maxBatchBytes), and
+// counts it. It reports false when add did (the listener is stopping).
+func (l *UDPListener) datagram(p *Parser, data []byte, add func([]tsdb.Point) bool) bool {
 	l.stats.Connections.Add(1)
 	l.stats.Bytes.Add(uint64(len(data)))
 	po := l.po
 	po.Now = l.opts.Now()
 	p.Reset(data, po)
 	for {
-		pts := p.Next(math.MaxInt) // a datagram holds at most 64 KiB of lines
+		pts := p.Next(math.MaxInt)
 		if len(pts) == 0 {
 			break
 		}
-		b.add(pts)
+		if !add(pts) {
+			return false
+		}
 	}
 	parseBad, longBad := p.Rejected()
 	if parseBad > 0 {
@@ -267,4 +279,5 @@ func (l *UDPListener) datagram(p *Parser, b *udpBatch, data []byte) {
 	if err := p.Err(); err != nil {
 		l.noteReject(err)
 	}
+	return true
 }

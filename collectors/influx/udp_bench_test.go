@@ -66,15 +66,19 @@ func BenchmarkUDPListener_Datagram(b *testing.B) {
 				b.Fatal(err)
 			}
 			p, batch := new(Parser), new(udpBatch)
+			add := func(pts []tsdb.Point) bool {
+				batch.add(pts)
+				if batch.full(DefaultUDPBatchPoints) {
+					l.write(context.Background(), batch.pts)
+					batch.reset()
+				}
+				return true
+			}
 			b.ReportAllocs()
 			b.SetBytes(int64(len(body)))
 			for b.Loop() {
 				for _, d := range ds {
-					l.datagram(p, batch, d)
-					if len(batch.pts) >= DefaultUDPBatchPoints {
-						l.write(context.Background(), batch.pts)
-						batch.reset()
-					}
+					l.datagram(p, d, add)
 				}
 			}
 			l.write(context.Background(), batch.pts)

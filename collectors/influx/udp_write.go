@@ -31,6 +31,12 @@ func (b *udpBatch) add(pts []tsdb.Point) {
 	}
 }
 
+// full reports whether the batch has n points or maxBatchBytes of points
+// and labels, and must be handed to the writer.
+func (b *udpBatch) full(n int) bool {
+	return len(b.pts) >= n || len(b.pts)*pointBytes+len(b.labels)*labelBytes >= maxBatchBytes
+}
+
 // reset empties the batch, dropping its references to label strings.
 func (b *udpBatch) reset() {
 	clear(b.pts)
@@ -48,8 +54,9 @@ func (l *UDPListener) writeLoop(ctx context.Context, full <-chan *udpBatch, free
 	}
 }
 
-// write stores pts, retrying with growing pauses while the store is
-// overloaded, and counts what was written and what was dropped, by reason.
+// write stores pts, retrying with growing pauses while the store refuses
+// writes for now (collectors.Retryable), and counts what was written and
+// what was dropped, by reason.
 // After ctx is cancelled it still writes, with a detached context bounded by
 // udpShutdownFlush, so that stopping the listener keeps what it received.
 func (l *UDPListener) write(ctx context.Context, pts []tsdb.Point) {

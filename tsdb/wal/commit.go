@@ -39,31 +39,47 @@ func (w *WAL) commit(buf []byte, reqs []pendingReq) {
 }
 
 // writeSync appends p to the current segment with one write and makes it
-// durable with one fdatasync. Any failure is made sticky.
+// durable with one fdatasync. A failure stops the WAL appending until
+// recover has moved it to a new segment (see recover.go).
 func (w *WAL) writeSync(p []byte) error {
-	if err := w.stickyErr(); err != nil {
+	if err := w.appendErr(); err != nil {
 		return err
 	}
-	n, err := w.f.Write(p)
+	n, err := w.write(p)
 	w.segSize += int64(n)
 	w.size.Add(int64(n))
 	if err != nil {
-		return w.fail(fmt.Errorf("%w: write segment %q: %w", ErrWriteFailed, w.f.Name(), err))
+		return w.fail(fmt.Errorf("write segment %q: %w", w.f.Name(), err))
+	}
+	if err := w.inject("sync"); err != nil {
+		return w.fail(err)
 	}
 	if err := fdatasync(w.f); err != nil {
-		// Do not retry: Linux may have marked the failed pages clean and
-		// cleared the error, so a second fdatasync could succeed with the
-		// data lost ("fsyncgate", PostgreSQL 2018). Refuse writes instead.
-		return w.fail(fmt.Errorf("%w: %w", ErrWriteFailed, err))
+		// Do not retry on this file: Linux may have marked the failed pages
+		// clean and cleared the error, so a second fdatasync could succeed
+		// with the data lost ("fsyncgate", PostgreSQL 2018). recover drops
+		// what was not synced and goes on in a new segment.
+		return w.fail(err)
 	}
+	w.synced = w.segSize
 	w.syncs.Add(1)
 	return nil
+}
+
+// write writes p to the current segment (half of it, then the injected
+// error, under a test fault).
+func (w *WAL) write(p []byte) (int, error) {
+	if err := w.inject("write"); err != nil {
+		n, _ := w.f.Write(p[:len(p)/2])
+		return n, err
+	}
+	return w.f.Write(p)
 }
 
 // cut serves a Cut request: it starts a new segment unless the current one
 // is empty, and returns the number of the segment now current.
 func (w *WAL) cut() (int, error) {
-	if err := w.stickyErr(); err != nil {
+	if err := w.appendErr(); err != nil {
 		return 0, err
 	}
 	if w.segSize > 0 {
@@ -75,45 +91,31 @@ func (w *WAL) cut() (int, error) {
 }
 
 // roll finishes the current segment, which every earlier commit has already
-// synced, and creates the next one. A failed create leaves the current
-// segment in place and is not sticky (nothing was lost); a failed directory
-// fsync is, for the same reason as a failed fdatasync.
+// synced, and creates the next one. A failure leaves the current segment in
+// place, complete, and stops the WAL appending until recover succeeds: the
+// next commit would not fit it either.
 func (w *WAL) roll() error {
-	if err := w.stickyErr(); err != nil {
+	if err := w.appendErr(); err != nil {
 		return err
 	}
 	next := w.cur + 1
-	f, err := createSegment(w.dir, next)
+	f, err := w.newSegment(next)
 	if err != nil {
-		return err
-	}
-	if err := syncDir(w.dir); err != nil {
-		_ = f.Close()
-		return w.fail(fmt.Errorf("%w: new segment %q: %w", ErrWriteFailed, f.Name(), err))
+		return w.fail(err)
 	}
 	if err := w.f.Close(); err != nil {
 		w.opts.Logger.Warn("close finished segment", logKeySegment, w.cur, logKeyErr, err)
 	}
-	w.f, w.segSize = f, 0
-	w.mu.Lock()
-	w.cur = next
-	w.mu.Unlock()
+	w.setSegment(f, next)
 	return nil
 }
 
-// stickyErr returns the sticky error, if any.
-func (w *WAL) stickyErr() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.err
-}
-
-// fail records err as the sticky error and returns it.
-func (w *WAL) fail(err error) error {
+// appendErr returns why the WAL cannot append, or nil.
+func (w *WAL) appendErr() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err == nil {
-		w.err = err
+		return nil
 	}
 	return w.err
 }

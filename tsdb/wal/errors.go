@@ -1,6 +1,10 @@
 package wal
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Errors returned by Open and by methods called after Close.
 var (
@@ -21,9 +25,31 @@ var (
 
 // Errors of the writer.
 var (
-	// ErrWriteFailed means a write or fdatasync of a segment failed. It is
-	// sticky: the WAL refuses every later Log and Cut, because after a failed
-	// fsync the kernel may have forgotten the failure together with the data
-	// (see the package documentation). Reopen the WAL to go on.
-	ErrWriteFailed = errors.New("wal: write failed, log is read-only until reopened")
+	// ErrWriteFailed means the WAL cannot append: a write, fdatasync or
+	// segment creation failed (a full disk, say). The Log call that hit the
+	// failure, and every Log and Cut until the writer has recovered, fail
+	// with an *AppendError wrapping it; none of them was acknowledged. The
+	// writer recovers by itself, in a new segment (see the package
+	// documentation). Err reports the state meanwhile.
+	ErrWriteFailed = errors.New("wal: cannot append")
 )
+
+// AppendError is the error of a WAL that cannot append. It wraps
+// ErrWriteFailed and the failure itself, so errors.Is(err, ErrWriteFailed)
+// and errors.Is(err, syscall.ENOSPC) both work.
+type AppendError struct {
+	// Since is when the first write, fdatasync or segment creation of this
+	// outage failed.
+	Since time.Time
+	// Err is the latest failure: the first one, or that of the latest
+	// recovery attempt.
+	Err error
+}
+
+// Error implements error.
+func (e *AppendError) Error() string {
+	return fmt.Sprintf("wal cannot append since %s: %v", e.Since.Format(time.DateTime), e.Err)
+}
+
+// Unwrap returns ErrWriteFailed and the failure.
+func (e *AppendError) Unwrap() []error { return []error{ErrWriteFailed, e.Err} }

@@ -37,10 +37,11 @@ func newSegmentReader(bufSize int) *segmentReader {
 	return &segmentReader{br: bufio.NewReaderSize(nil, bufSize)}
 }
 
-// reset points the reader at the start of a segment of size bytes.
-func (r *segmentReader) reset(rd io.Reader, size int64) {
+// reset points the reader at offset off of a segment of size bytes; rd
+// reads from off on.
+func (r *segmentReader) reset(rd io.Reader, off, size int64) {
 	r.br.Reset(rd)
-	r.off, r.size = 0, size
+	r.off, r.size = off, size
 }
 
 // next returns the next record, io.EOF at the clean end of the segment, a
@@ -79,7 +80,7 @@ func (r *segmentReader) next() (Record, error) {
 	data := r.payload
 	if typ&flagSnappy != 0 {
 		var err error
-		if data, err = r.decompress(); err != nil {
+		if data, err = r.decompress(r.payload); err != nil {
 			return Record{}, r.bad(err.Error())
 		}
 	}
@@ -87,19 +88,19 @@ func (r *segmentReader) next() (Record, error) {
 	return Record{Type: typ &^ flagSnappy, Data: data}, nil
 }
 
-// decompress decodes the snappy payload of the current record into r.decoded.
-func (r *segmentReader) decompress() ([]byte, error) {
-	n, err := snappy.DecodedLen(r.payload)
+// decompress decodes a snappy payload into r.decoded.
+func (r *segmentReader) decompress(payload []byte) ([]byte, error) {
+	n, err := snappy.DecodedLen(payload)
 	if err != nil {
 		return nil, fmt.Errorf("snappy header: %w", err)
 	}
-	if n > MaxRecordSize || n > maxSnappyRatio*len(r.payload) {
-		return nil, fmt.Errorf("snappy claims %d bytes from %d", n, len(r.payload))
+	if n > MaxRecordSize || n > maxSnappyRatio*len(payload) {
+		return nil, fmt.Errorf("snappy claims %d bytes from %d", n, len(payload))
 	}
 	if cap(r.decoded) < n {
 		r.decoded = make([]byte, n)
 	}
-	d, err := snappy.Decode(r.decoded[:n], r.payload)
+	d, err := snappy.Decode(r.decoded[:n], payload)
 	if err != nil {
 		return nil, fmt.Errorf("snappy decode: %w", err)
 	}

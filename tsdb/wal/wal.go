@@ -65,9 +65,9 @@ type WAL struct {
 	size  atomic.Int64 // bytes in segment files
 	syncs atomic.Int64 // successful fdatasync calls, for benchmarks
 
-	wake         chan struct{} // cap 1: something was queued, or Close ran
-	wg           sync.WaitGroup
-	beforeCommit func() // test hook run by the writer before each commit; nil in production
+	wake  chan struct{} // cap 1: something was queued, or Close ran
+	wg    sync.WaitGroup
+	hooks hooks // for tests; zero in production
 
 	encoders sync.Pool // *encoder
 	waiters  sync.Pool // *waiter
@@ -82,31 +82,53 @@ type WAL struct {
 	space       chan struct{} // closed when the writer drains pend (if spaceWanted), or on Close
 	spaceWanted bool          // a Log waits on space
 	closed      bool          // Close has been called
-	err         error         // sticky write or sync error, wraps ErrWriteFailed
+	err         *AppendError  // why the WAL cannot append, nil while it can; set and cleared by the writer
 	cur         int           // current segment number; written by the writer only
 	spareBuf    []byte        // the writer's previous pend, for reuse
 	spareReqs   []pendingReq  // the writer's previous reqs, for reuse
 
 	// Owned by the writer goroutine, and by Close after it has stopped.
-	f       *os.File // current segment
+	f       *os.File // current segment; after a failure the failed one, nil once recover has dropped it
 	segSize int64    // bytes written to f
+	synced  int64    // bytes of f made durable by fdatasync; a failure drops the rest
+	retry   retryState
+}
+
+// hooks are test hooks, all nil in production.
+type hooks struct {
+	// beforeCommit is run by the writer before each commit.
+	beforeCommit func()
+	// fault, when it returns an error, makes file operation op fail with
+	// it: "write" (after writing half), "sync", "create" or "probe".
+	fault func(op string) error
+}
+
+// inject returns the error the fault hook injects into op, or nil.
+func (w *WAL) inject(op string) error {
+	if w.hooks.fault == nil {
+		return nil
+	}
+	return w.hooks.fault(op)
 }
 
 // Open opens the WAL in dir, creating dir if needed. It starts a new segment
 // numbered after the last existing one (or 1) and never appends to an older
 // one. Call Replay to read what earlier processes wrote.
 func Open(dir string, opts Options) (*WAL, error) {
-	return openWAL(dir, opts, nil)
+	return openWAL(dir, opts, hooks{})
 }
 
-// openWAL is Open with a hook that the writer runs before each commit.
-func openWAL(dir string, opts Options, beforeCommit func()) (*WAL, error) {
+// openWAL is Open with test hooks.
+func openWAL(dir string, opts Options, h hooks) (*WAL, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, fmt.Errorf("open wal %q: %w", dir, err)
 	}
 	if err := makeDir(dir); err != nil {
 		return nil, fmt.Errorf("open wal: %w", err)
+	}
+	if err := os.Remove(filepath.Join(dir, probeName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("open wal: remove stale probe: %w", err)
 	}
 	segs, err := listSegments(dir)
 	if err != nil {
@@ -127,14 +149,14 @@ func openWAL(dir string, opts Options, beforeCommit func()) (*WAL, error) {
 		return nil, fmt.Errorf("open wal: new segment %q: %w", f.Name(), err)
 	}
 	w := &WAL{
-		dir:          dir,
-		opts:         opts,
-		start:        start,
-		wake:         make(chan struct{}, 1),
-		beforeCommit: beforeCommit,
-		space:        make(chan struct{}),
-		cur:          start,
-		f:            f,
+		dir:   dir,
+		opts:  opts,
+		start: start,
+		wake:  make(chan struct{}, 1),
+		hooks: h,
+		space: make(chan struct{}),
+		cur:   start,
+		f:     f,
 	}
 	w.size.Store(total)
 	w.encoders.New = func() any { return new(encoder) }
@@ -157,7 +179,13 @@ func makeDir(dir string) error {
 
 // Close commits what is queued, stops the writer goroutine, waits for it and
 // closes the current segment. Logs blocked on a full queue return ErrClosed.
-// Close returns the sticky write error, if any. Closing twice is a no-op.
+// Closing twice is a no-op.
+//
+// A WAL that cannot append (see Err) closes without an error: every record
+// it acknowledged is on disk. Close drops the unsynced tail of the failed
+// segment, as recovery would have, so that what is on disk is what was
+// acknowledged (plus, when that fails, records whose Log failed: Replay
+// returns them, which is harmless).
 func (w *WAL) Close() error {
 	w.mu.Lock()
 	if w.closed {
@@ -170,17 +198,29 @@ func (w *WAL) Close() error {
 	w.kick()
 	w.wg.Wait()
 
-	w.mu.Lock()
-	err := w.err
-	w.mu.Unlock()
-	// Every commit was fdatasync'd before its Log returned; nothing to sync.
-	if cerr := w.f.Close(); cerr != nil && err == nil {
-		err = fmt.Errorf("close segment: %w", cerr)
+	if w.f == nil {
+		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("close wal %q: %w", w.dir, err)
+	if w.retry.failing {
+		w.dropUnsynced()
+		return nil
+	}
+	// Every commit was fdatasync'd before its Log returned; nothing to sync.
+	if err := w.f.Close(); err != nil {
+		return fmt.Errorf("close wal %q: close segment: %w", w.dir, err)
 	}
 	return nil
+}
+
+// Err returns nil while the WAL appends, and an *AppendError saying why and
+// since when while it cannot (Log and Cut then fail at once with it).
+func (w *WAL) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err == nil {
+		return nil
+	}
+	return w.err
 }
 
 // usableLocked returns why the WAL takes no more writes, or nil. w.mu is held.
@@ -188,7 +228,10 @@ func (w *WAL) usableLocked() error {
 	if w.closed {
 		return ErrClosed
 	}
-	return w.err
+	if w.err != nil {
+		return w.err
+	}
+	return nil
 }
 
 // Segments returns the numbers of the first and last segment files in the

@@ -3,6 +3,7 @@ package wal
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // pendingReq is one Log call, or one Cut, in the queue.
@@ -136,9 +137,20 @@ func (w *WAL) kick() {
 }
 
 // run is the writer goroutine: it commits the queue until Close and an empty
-// queue.
+// queue. While the WAL cannot append it also makes the recovery attempts, on
+// a timer that backs off from retryMin to retryMax.
 func (w *WAL) run() {
-	for range w.wake {
+	retry := time.NewTimer(retryMin)
+	retry.Stop()
+	defer retry.Stop()
+	armed := false
+	for {
+		select {
+		case <-w.wake:
+		case <-retry.C:
+			armed = false
+			w.recover()
+		}
 		for {
 			buf, reqs, closed := w.take()
 			if len(reqs) == 0 {
@@ -147,11 +159,15 @@ func (w *WAL) run() {
 				}
 				break
 			}
-			if w.beforeCommit != nil {
-				w.beforeCommit()
+			if w.hooks.beforeCommit != nil {
+				w.hooks.beforeCommit()
 			}
 			w.commit(buf, reqs)
 			w.giveBack(buf, reqs)
+		}
+		if w.retry.failing && !armed {
+			retry.Reset(w.retry.delay)
+			armed = true
 		}
 	}
 }

@@ -98,10 +98,10 @@ func blockedWAL(t *testing.T, dir string, opts Options) (w *WAL, entered <-chan 
 	t.Helper()
 	ent := make(chan struct{}, 100)
 	rel := make(chan struct{})
-	w, err := openWAL(dir, opts, func() {
+	w, err := openWAL(dir, opts, hooks{beforeCommit: func() {
 		ent <- struct{}{}
 		<-rel
-	})
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,34 +260,4 @@ func TestWAL_Close_InFlight(t *testing.T) {
 		t.Fatal("Logs hang after Close")
 	}
 	checkAcked(t, dir, acked)
-}
-
-func TestWAL_Log_StickyWriteError(t *testing.T) {
-	dir := t.TempDir()
-	w, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustLog(t, w, Record{Data: []byte("durable")})
-	// Break the segment under the writer: the next write fails with EBADF,
-	// as a failing disk would fail it.
-	if err := w.f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Log(context.Background(), Record{Data: []byte("lost")}); !errors.Is(err, ErrWriteFailed) {
-		t.Fatalf("Log = %v, want ErrWriteFailed", err)
-	}
-	if _, err := w.Log(context.Background(), Record{Data: []byte("refused")}); !errors.Is(err, ErrWriteFailed) {
-		t.Fatalf("second Log = %v, want ErrWriteFailed (sticky)", err)
-	}
-	if _, err := w.Cut(); !errors.Is(err, ErrWriteFailed) {
-		t.Fatalf("Cut = %v, want ErrWriteFailed", err)
-	}
-	if err := w.Close(); !errors.Is(err, ErrWriteFailed) {
-		t.Fatalf("Close = %v, want ErrWriteFailed", err)
-	}
-	got := reopenReplay(t, dir, Options{})
-	if len(got) != 1 || string(got[0].rec.Data) != "durable" {
-		t.Fatalf("replayed %+v, want only the acknowledged record", got)
-	}
 }
