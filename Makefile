@@ -136,7 +136,7 @@ CONFORMANCE_FLOOR ?= 480
 # without the race detector, which would distort what they measure.
 .PHONY: soak
 soak: build ## the long reliability tests (overload, gzip bomb, big queries, full disk, damage, slow senders)
-	OUTPOST_SOAK=1 $(GO) test -count=1 -timeout 30m -run 'TestReliability_' -v .
+	SOAK=1 $(GO) test -count=1 -timeout 30m -run 'TestReliability_' -v .
 
 .PHONY: conformance
 conformance: ## run the PromQL conformance scripts; fail below CONFORMANCE_FLOOR passes

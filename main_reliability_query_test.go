@@ -148,9 +148,7 @@ func queryRange(ctx context.Context, base, q string, start, end time.Time, step 
 // hold.
 func TestReliability_QueryBounded(t *testing.T) {
 	soak(t)
-	if testing.Short() {
-		t.Skip("writes 200,000 series")
-	}
+	soak(t)
 	const series = 200_000
 	dir := t.TempDir()
 	s := startServer(t, dir)

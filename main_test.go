@@ -52,13 +52,13 @@ func outpostBinary(t *testing.T) string {
 }
 
 // soak skips a long or load-sensitive end-to-end test (it measures RSS,
-// latency or minutes of traffic) unless OUTPOST_SOAK is set: make soak
+// latency or minutes of traffic) unless SOAK is set: make soak
 // runs them without the race detector, which would distort the figures,
 // and CI runs make soak after make test.
 func soak(t *testing.T) {
 	t.Helper()
-	if os.Getenv("OUTPOST_SOAK") == "" {
-		t.Skip("a soak test: run it with make soak (OUTPOST_SOAK=1)")
+	if os.Getenv("SOAK") == "" {
+		t.Skip("a soak test: run it with make soak (SOAK=1)")
 	}
 }
 

@@ -1,7 +1,6 @@
 package tsdb
 
 import (
-	"bytes"
 	"encoding/binary"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -23,20 +22,26 @@ func (p *partition) chunkSizes(mint, maxt int64, want *roaring.Bitmap, metricOf 
 		ids := roaring.And(meta.ids, want)
 		for it := ids.Iterator(); it.HasNext(); {
 			id := it.Next()
-			binary.BigEndian.PutUint32(key[:4], metricOf(id))
-			binary.BigEndian.PutUint32(key[4:], id)
-			for step := 0; k != nil && step < maxSizeSteps && bytes.Compare(k, key[:]) < 0; step++ {
+			want := uint64(metricOf(id))<<32 | uint64(id)
+			for step := 0; k != nil && step < maxSizeSteps && keyBefore(k, want); step++ {
 				k, v = c.Next()
 			}
-			if k == nil || bytes.Compare(k, key[:]) != 0 {
+			if k == nil || len(k) != 8 || binary.BigEndian.Uint64(k) != want {
+				binary.BigEndian.PutUint64(key[:], want)
 				k, v = c.Seek(key[:])
 			}
-			if v != nil && bytes.Equal(k, key[:]) {
+			if v != nil && len(k) == 8 && binary.BigEndian.Uint64(k) == want {
 				add(id, len(v))
 			}
 		}
 		return nil
 	})
+}
+
+// keyBefore reports whether bucket key k sorts before the chunk key want
+// (metricID<<32 | seriesID); the longer meta key sorts after every chunk.
+func keyBefore(k []byte, want uint64) bool {
+	return len(k) == 8 && binary.BigEndian.Uint64(k) < want
 }
 
 // maxSizeSteps is how many keys chunkSizes steps over before it seeks.

@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -49,7 +50,7 @@ const DefaultBatchBytes = 8 << 20
 // the sorted series list with its labels (estimated at four), a Series in
 // a batch, one chunk source, and a series' labels read in unsorted mode.
 const (
-	entryCost  = 32 + 4*labelCost
+	entryCost  = 40 + 4*labelCost
 	seriesCost = 64 + 48
 	sourceCost = 64
 	labelCost  = 32
@@ -96,6 +97,9 @@ func (db *DB) SelectWith(ctx context.Context, o SelectOptions, sets ...[]*Matche
 
 // sortEntries reads the labels of every selected series and sorts them,
 // the list charged to the budget (an estimate first, then what it holds).
+// It sizes every series' chunks on the way, in one pass in ID order, which
+// walks each day file's keys in order: sizing a batch of series in label
+// order instead would seek all over the files for every batch.
 func (s *SeriesSet) sortEntries() error {
 	if err := s.reserve(&s.base, int64(s.n)*entryCost); err != nil {
 		return err
@@ -106,10 +110,18 @@ func (s *SeriesSet) sortEntries() error {
 		id := it.Next()
 		if ls, ok := s.db.ix.labels(id); ok {
 			s.entries = append(s.entries, selEntry{id: id, labels: ls})
-			cost += 32 + int64(cap(ls))*labelCost
+			cost += 40 + int64(cap(ls))*labelCost
 		}
 	}
 	if err := s.settle(&s.base, cost); err != nil {
+		return err
+	}
+	err := s.db.chunkSizes(s.ids, s.mint, s.maxt, func(id uint32, n int) {
+		if i, ok := slices.BinarySearchFunc(s.entries, id, func(e selEntry, id uint32) int { return cmp.Compare(e.id, id) }); ok {
+			s.entries[i].size += int64(n) + sourceCost
+		}
+	})
+	if err != nil {
 		return err
 	}
 	slices.SortFunc(s.entries, func(a, b selEntry) int { return Compare(a.labels, b.labels) })

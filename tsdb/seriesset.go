@@ -60,10 +60,12 @@ type SeriesSet struct {
 }
 
 // selEntry is one selected series; labels is nil until read in unsorted
-// mode.
+// mode. size is the bytes of its chunks plus sourceCost each, found when a
+// sorted set sorts its entries (an unsorted set sizes each batch).
 type selEntry struct {
 	id     uint32
 	labels Labels
+	size   int64
 }
 
 // Next advances to the next series, reading the next batch when the
@@ -226,15 +228,21 @@ func (s *SeriesSet) plan(cand []selEntry) (int, *roaring.Bitmap, int64, error) {
 	for _, e := range cand {
 		ids.Add(e.id)
 	}
-	sizes := make(map[uint32]int64, len(cand))
-	err := s.db.chunkSizes(ids, s.mint, s.maxt, func(id uint32, n int) { sizes[id] += int64(n) + sourceCost })
-	if err != nil {
-		return 0, nil, 0, err
+	var sizes map[uint32]int64
+	if !s.sorted { // sorted entries were sized with the list
+		sizes = make(map[uint32]int64, len(cand))
+		err := s.db.chunkSizes(ids, s.mint, s.maxt, func(id uint32, n int) { sizes[id] += int64(n) + sourceCost })
+		if err != nil {
+			return 0, nil, 0, err
+		}
 	}
 	var total int64
 	k := 0
 	for ; k < len(cand); k++ {
-		c := seriesCost + sizes[cand[k].id]
+		c := seriesCost + cand[k].size
+		if sizes != nil {
+			c = seriesCost + sizes[cand[k].id]
+		}
 		if s.unsorted {
 			c += 4 * labelCost
 		}
