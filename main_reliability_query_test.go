@@ -148,7 +148,6 @@ func queryRange(ctx context.Context, base, q string, start, end time.Time, step 
 // hold.
 func TestReliability_QueryBounded(t *testing.T) {
 	soak(t)
-	soak(t)
 	const series = 200_000
 	dir := t.TempDir()
 	s := startServer(t, dir)
