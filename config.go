@@ -12,6 +12,7 @@ import (
 	"outpost/query"
 	"outpost/tsdb"
 	"outpost/ui"
+	"outpost/ui/pages"
 )
 
 // config is outpost's whole configuration. Each section is the Config of the
@@ -30,6 +31,7 @@ type config struct {
 	Host     hostConfig      `koanf:"host"`
 	Query    query.Config    `koanf:"query"`
 	Alerting alerting.Config `koanf:"alerting"`
+	UI       pages.Config    `koanf:"ui"`
 }
 
 // defaultConfig returns the embedded defaults: every package's DefaultConfig.
@@ -44,6 +46,7 @@ func defaultConfig() config {
 		Collectd: collectd.DefaultConfig(),
 		Query:    query.DefaultConfig(),
 		Alerting: alerting.DefaultConfig(),
+		UI:       pages.DefaultConfig(),
 		Host:     hostConfig{Enabled: true, SelfInterval: collectors.DefaultSelfMetricsInterval},
 	}
 }
@@ -52,7 +55,7 @@ func defaultConfig() config {
 // bad value.
 func (c config) Validate() error {
 	for _, s := range []interface{ Validate() error }{
-		c.Storage, c.HTTP, c.Auth, c.Log, c.Influx, c.Graphite, c.Collectd, c.Host, c.Query, c.Alerting,
+		c.Storage, c.HTTP, c.Auth, c.Log, c.Influx, c.Graphite, c.Collectd, c.Host, c.Query, c.Alerting, c.UI,
 	} {
 		if err := s.Validate(); err != nil {
 			return err

@@ -33,6 +33,7 @@ import (
 	"outpost/query"
 	"outpost/tsdb"
 	"outpost/ui"
+	"outpost/ui/pages"
 )
 
 // version is set at build time: go build -ldflags "-X main.version=...".
@@ -63,6 +64,7 @@ func run(argv, environ []string, stdout, stderr io.Writer) int {
 	tuneGC(environ)
 	log := newLogger(cfg.Log, stderr)
 	slog.SetDefault(log) // for the few libraries that log through slog's default
+	tuneMemoryLimit(environ, cgroupMemoryMax, log)
 	ctx, stop := notifyContext(log)
 	defer stop()
 	if err := serve(ctx, cfg, log); err != nil {
@@ -110,9 +112,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	}
 	defer ul.Close()
 
-	srv, err := ui.NewServer(cfg.HTTP, cfg.Auth, ui.ServerOptions{
-		Logger: log.With("component", "http"), InfluxVersion: influx.InfluxDBVersion,
-	})
+	srv, err := ui.NewServer(cfg.HTTP, cfg.Auth, ui.ServerOptions{Logger: log.With("component", "http")})
 	if err != nil {
 		return err
 	}
@@ -136,6 +136,18 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 		Logger: log.With("component", "query"), Revision: version, Rules: am.RuleGroups, Alerts: am.PromAlerts,
 	})
 	mountRoutes(srv, db, inf, gl, api, alerting.NewAPI(am), stats)
+	if err := srv.Listen(); err != nil {
+		return err
+	}
+	pg, err := pages.New(cfg.UI, pages.Deps{
+		Engine: engine, Storage: db, Alerts: am, Ingest: ingestFigures(stats), Series: db.NumSeries,
+		Listeners: listeners(srv, gl, cl), DataDir: cfg.Storage.Path, ConfigYAML: func() string { return shownConfig(cfg) },
+		Logger: log.With("component", "pages"),
+	})
+	if err != nil {
+		return fmt.Errorf("build pages: %w", err)
+	}
+	mountPages(srv, pg)
 	if err := srv.Listen(); err != nil {
 		return err
 	}
@@ -217,7 +229,7 @@ func logRoutes(log *slog.Logger, srv *ui.Server, tokens int) {
 	}
 	log.Info("http routes mounted", "addr", srv.Addr().String(), "auth", mode)
 	for _, r := range srv.Routes() {
-		log.Debug("route", "pattern", r.Pattern, "role", string(r.Role), "errors", r.Flavour.String())
+		log.Debug("route", "pattern", r.Pattern, "role", string(r.Role))
 	}
 }
 

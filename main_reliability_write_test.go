@@ -14,9 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,60 +27,6 @@ const (
 	maxRSS     = 512 << 20
 	maxAnswerP = 2 * time.Second // p99 of the answer times
 )
-
-// rssSampler records the peak VmRSS of a process, read every 100 ms.
-type rssSampler struct {
-	pid  int
-	stop chan struct{}
-	done chan struct{}
-	peak int64 // bytes; read after Stop
-}
-
-func sampleRSS(t *testing.T, pid int) *rssSampler {
-	t.Helper()
-	s := &rssSampler{pid: pid, stop: make(chan struct{}), done: make(chan struct{})}
-	if _, err := readRSS(pid); err != nil {
-		t.Skipf("no /proc/PID/status to sample: %v", err)
-	}
-	go func() {
-		defer close(s.done)
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			if rss, err := readRSS(pid); err == nil {
-				s.peak = max(s.peak, rss)
-			}
-			select {
-			case <-s.stop:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return s
-}
-
-// Stop ends the sampling and returns the peak.
-func (s *rssSampler) Stop() int64 {
-	close(s.stop)
-	<-s.done
-	return s.peak
-}
-
-// readRSS reads VmRSS from /proc/PID/status, in bytes.
-func readRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
-}
 
 // answer is one write request's outcome.
 type answer struct {
@@ -158,7 +102,7 @@ func TestReliability_Write_GzipAmplification(t *testing.T) {
 	}
 	srv := startServer(t, t.TempDir())
 	defer srv.stop()
-	rss := sampleRSS(t, srv.cmd.Process.Pid)
+	rss := watchRSS(t, srv.cmd.Process.Pid)
 	addr := strings.TrimPrefix(srv.base, "http://")
 
 	// Each body is two gzip members: a few lines of its own, then a shared
@@ -211,7 +155,7 @@ func TestReliability_Write_GzipAmplification(t *testing.T) {
 		wg.Go(func() { send(c, over) })
 	}
 	wg.Wait()
-	peak := rss.Stop()
+	peak := rss.mark()
 	t.Logf("peak RSS %d MiB", peak>>20)
 	ans.check(t, "gzip amplification")
 	if peak > maxRSS {
@@ -297,7 +241,7 @@ func TestReliability_Write_OpenLoopOverload(t *testing.T) {
 	}
 	srv := startServer(t, t.TempDir())
 	defer srv.stop()
-	rss := sampleRSS(t, srv.cmd.Process.Pid)
+	rss := watchRSS(t, srv.cmd.Process.Pid)
 	const hosts = 1000 // 10 fields each: 10,000 samples a request
 	base := time.Now().Add(-30 * time.Minute).Truncate(time.Second).UnixMilli()
 	// Request r writes, at base+r ms, value r to ol_f0 and value k to ol_fk
@@ -374,7 +318,7 @@ func TestReliability_Write_OpenLoopOverload(t *testing.T) {
 		wg.Go(func() { ans.add(post(first+i, body(first+i))) })
 	}
 	wg.Wait()
-	peak := rss.Stop()
+	peak := rss.mark()
 	t.Logf("sent %d requests in %s; peak RSS %d MiB", n, time.Since(start).Round(time.Millisecond), peak>>20)
 	ans.check(t, "open-loop overload")
 	if peak > maxRSS {

@@ -7,32 +7,35 @@ import (
 
 	"outpost/alerting"
 	"outpost/collectors"
+	"outpost/collectors/collectd"
 	"outpost/collectors/graphite"
 	"outpost/collectors/influx"
 	"outpost/query"
 	"outpost/tsdb"
 	"outpost/ui"
+	"outpost/ui/pages"
 )
 
 // mountRoutes is outpost's route table: every HTTP route, the role a request
-// needs (see ui's package comment) and the shape of its refusals.
+// needs (see ui's package comment) and who answers its refusals (the
+// package that owns the route, in its API's shape).
 func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.Listener, api *query.API,
 	al *alerting.API, stats []*collectors.Stats) {
 	type h = http.HandlerFunc
 	// Probes: open even when tokens are configured.
-	srv.Mount("GET /ping", ui.RolePublic, ui.FlavourInfluxV1, h(inf.Ping)) // GET covers HEAD
-	srv.Mount("GET /health", ui.RolePublic, ui.FlavourInfluxV2, h(inf.Health))
+	srv.Mount("GET /ping", ui.RolePublic, inf.RefuseV1, h(inf.Ping)) // GET covers HEAD
+	srv.Mount("GET /health", ui.RolePublic, inf.RefuseV2, h(inf.Health))
 
 	// Ingest: InfluxDB 1.x and 2.x. Telegraf sends CREATE DATABASE as a POST
 	// with its write token; SHOW DATABASES is a read.
-	srv.Mount("POST /write", ui.RoleWrite, ui.FlavourInfluxV1, h(inf.Write))
-	srv.Mount("POST /api/v2/write", ui.RoleWrite, ui.FlavourInfluxV2, h(inf.WriteV2))
-	srv.Mount("POST /query", ui.RoleWrite, ui.FlavourInfluxV1, h(inf.Query))
-	srv.Mount("GET /query", ui.RoleRead, ui.FlavourInfluxV1, h(inf.Query))
-	srv.Mount("POST /api/v1/graphite/explain", ui.RoleRead, ui.FlavourPrometheus, h(gl.Explain))
+	srv.Mount("POST /write", ui.RoleWrite, inf.RefuseV1, h(inf.Write))
+	srv.Mount("POST /api/v2/write", ui.RoleWrite, inf.RefuseV2, h(inf.WriteV2))
+	srv.Mount("POST /query", ui.RoleWrite, inf.RefuseV1, h(inf.Query))
+	srv.Mount("GET /query", ui.RoleRead, inf.RefuseV1, h(inf.Query))
+	srv.Mount("POST /api/v1/graphite/explain", ui.RoleRead, gl.RefuseExplain, h(gl.Explain))
 
 	// Prometheus HTTP API (query package), as Grafana and promtool call it.
-	prom := func(pattern string, h http.HandlerFunc) { srv.Mount(pattern, ui.RoleRead, ui.FlavourPrometheus, h) }
+	prom := func(pattern string, h http.HandlerFunc) { srv.Mount(pattern, ui.RoleRead, query.Refuse, h) }
 	for _, m := range []string{"GET", "POST"} {
 		prom(m+" /api/v1/query", api.Query)
 		prom(m+" /api/v1/query_range", api.QueryRange)
@@ -46,14 +49,14 @@ func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.
 	prom("GET /api/v1/status/tsdb", api.TSDBStatus)
 	prom("GET /api/v1/rules", api.Rules)
 	prom("GET /api/v1/alerts", api.Alerts)
-	srv.Mount("GET /api/v1/export", ui.RoleRead, ui.FlavourPrometheus, query.NewExporter(db))
-	srv.Mount("POST /api/v1/export", ui.RoleRead, ui.FlavourPrometheus, query.NewExporter(db))
+	srv.Mount("GET /api/v1/export", ui.RoleRead, query.Refuse, query.NewExporter(db))
+	srv.Mount("POST /api/v1/export", ui.RoleRead, query.Refuse, query.NewExporter(db))
 
 	// Alerting (alerting package): outpost's own API for alerts, acks,
 	// notes, history and retirement, the rule reload, and the parts of
 	// Alertmanager's v2 API that amtool and Grafana use.
 	ap := func(pattern string, role ui.Role, h http.HandlerFunc) {
-		srv.Mount(pattern, role, ui.FlavourPrometheus, h)
+		srv.Mount(pattern, role, alerting.Refuse, h)
 	}
 	ap("GET /api/v1/alerting/alerts", ui.RoleRead, al.Alerts)
 	ap("POST /api/v1/alerting/alerts/{id}/ack", ui.RoleAdmin, al.Ack)
@@ -63,8 +66,8 @@ func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.
 	ap("POST /api/v1/alerting/retire", ui.RoleAdmin, al.Retire)
 	ap("GET /api/v1/alerting/outbox", ui.RoleRead, al.Outbox)
 	ap("GET /api/v1/alerting/status", ui.RoleRead, al.Status)
-	srv.Mount("POST /-/reload", ui.RoleAdmin, ui.FlavourText, h(al.Reload))
-	am := func(pattern string, role ui.Role, h http.HandlerFunc) { srv.Mount(pattern, role, ui.FlavourText, h) }
+	srv.Mount("POST /-/reload", ui.RoleAdmin, ui.RefuseText, h(al.Reload))
+	am := func(pattern string, role ui.Role, h http.HandlerFunc) { srv.Mount(pattern, role, alerting.RefuseAM, h) }
 	am("GET /api/v2/alerts", ui.RoleRead, al.AMAlerts)
 	am("POST /api/v2/alerts", ui.RoleWrite, al.AMPostAlerts)
 	am("GET /api/v2/alerts/groups", ui.RoleRead, al.AMAlertGroups)
@@ -76,15 +79,16 @@ func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.
 	am("GET /api/v2/receivers", ui.RoleRead, al.AMReceivers)
 
 	// Operations.
-	srv.Mount("GET /metrics", ui.RoleRead, ui.FlavourText, h(func(w http.ResponseWriter, r *http.Request) {
+	srv.Mount("GET /metrics", ui.RoleRead, ui.RefuseText, h(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		if collectors.WriteMetrics(w, stats...) == nil && al.WriteMetrics(w) == nil { // a failed write means the client left
 			writeStoreMetrics(w, db)
+			writeHTTPMetrics(w, srv)
 		}
 	}))
 	// POST only, as every route that changes state: a GET could be sent by
 	// any web page open in a browser on the bastion (an <img> tag is enough).
-	srv.Mount("POST /internal/force_flush", ui.RoleAdmin, ui.FlavourText, h(func(w http.ResponseWriter, r *http.Request) {
+	srv.Mount("POST /internal/force_flush", ui.RoleAdmin, ui.RefuseText, h(func(w http.ResponseWriter, r *http.Request) {
 		if err := db.Flush(r.Context()); err != nil {
 			http.Error(w, "flush: "+err.Error(), http.StatusInternalServerError)
 			return
@@ -92,7 +96,57 @@ func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.
 		w.WriteHeader(http.StatusNoContent)
 	}))
 
-	// Pages (ui): overview, host dashboards, explore, alerts, rules, status.
+}
+
+// mountPages mounts the web pages (ui/pages): read role, admin for the
+// forms that change state; refusals in plain text, and a 401 asks the
+// browser for credentials (HTTP Basic, the token as password).
+func mountPages(srv *ui.Server, pg *pages.Pages) {
+	for _, r := range pg.Routes() {
+		role := ui.RoleRead
+		if r.Admin {
+			role = ui.RoleAdmin
+		}
+		srv.Mount(r.Pattern, role, ui.RefuseText, r.Handler)
+	}
+}
+
+// ingestFigures adapts the collectors' counters for the pages (ui never
+// imports collectors).
+func ingestFigures(stats []*collectors.Stats) func() []pages.Ingest {
+	return func() []pages.Ingest {
+		out := make([]pages.Ingest, 0, len(stats))
+		for _, s := range stats {
+			in := pages.Ingest{Protocol: s.Protocol, Samples: s.Samples.Load(), Bytes: s.Bytes.Load(), Connections: s.Connections.Load()}
+			for _, r := range s.Rejections() {
+				in.Rejections = append(in.Rejections, pages.Rejection{What: r.What, Reason: r.Reason, N: r.N})
+			}
+			out = append(out, in)
+		}
+		return out
+	}
+}
+
+// listeners lists the ingest addresses actually bound, for the pages'
+// "next step" box.
+func listeners(srv *ui.Server, gl *graphite.Listener, cl *collectd.Listener) []pages.Listener {
+	out := []pages.Listener{{Protocol: "http", Network: "tcp", Addr: srv.Addr().String()}}
+	if a := gl.Addr(); a != nil {
+		out = append(out, pages.Listener{Protocol: "graphite", Network: "tcp+udp", Addr: a.String()})
+	}
+	if a := cl.Addr(); a != nil {
+		out = append(out, pages.Listener{Protocol: "collectd", Network: "udp", Addr: a.String()})
+	}
+	return out
+}
+
+// writeHTTPMetrics writes the HTTP server's connection figures.
+func writeHTTPMetrics(w io.Writer, srv *ui.Server) {
+	open, refused := srv.Connections()
+	fmt.Fprintf(w, "# HELP outpost_http_open_connections Open HTTP connections (at most http.max_connections).\n"+
+		"# TYPE outpost_http_open_connections gauge\noutpost_http_open_connections %d\n", open)
+	fmt.Fprintf(w, "# HELP outpost_http_refused_connections_total Connections answered 503 at http.max_connections with none idle.\n"+
+		"# TYPE outpost_http_refused_connections_total counter\noutpost_http_refused_connections_total %d\n", refused)
 }
 
 // writeStoreMetrics writes the store's damage figures for GET /metrics.

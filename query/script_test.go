@@ -36,11 +36,20 @@ func TestScripts(t *testing.T) {
 	}
 }
 
+// conformanceFloor is how many conformance cases passed when it was last
+// raised. A flagged case that starts to fail counts as a documented
+// difference, not a failure, so only this count notices it. 487 passed
+// until round() became MetricsQL's (halves away from zero, as
+// VictoriaMetrics 1.79.5 answers): four round cases of aggregators.test
+// (lines 144, 152, 161 and 165) expect PromQL's half-up rounding.
+const conformanceFloor = 483
+
 // TestConformance runs Prometheus' PromQL scripts from
 // ../shared/conformance/promql (PROMQL_TESTDATA overrides). Cases flagged
-// as documented MetricsQL differences may fail; no other case may, and at
-// least 95 % of the unflagged cases must pass. `make conformance` runs the
-// same through query/cmd/conformance with a printed report.
+// as documented MetricsQL differences may fail; no other case may, at
+// least 95 % of the unflagged cases must pass, and at least
+// conformanceFloor cases in all. `make conformance` runs the same through
+// query/cmd/conformance with a printed report.
 func TestConformance(t *testing.T) {
 	dir := os.Getenv("PROMQL_TESTDATA")
 	if dir == "" {
@@ -65,6 +74,9 @@ func TestConformance(t *testing.T) {
 	s.WriteTotals(&out)
 	if s.Failed > 0 {
 		t.Errorf("%d unexplained failures:\n%s", s.Failed, failures(out.String()))
+	}
+	if os.Getenv("PROMQL_TESTDATA") == "" && s.Passed < conformanceFloor {
+		t.Errorf("%d cases passed, below the floor of %d:\n%s", s.Passed, conformanceFloor, failures(out.String()))
 	}
 	if s.UnflaggedTotal == 0 || float64(s.UnflaggedPassed) < 0.95*float64(s.UnflaggedTotal) {
 		t.Errorf("unflagged cases: %d/%d passed, want >= 95%%", s.UnflaggedPassed, s.UnflaggedTotal)

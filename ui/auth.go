@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -193,88 +192,66 @@ func fromLoopback(r *http.Request) bool {
 	return ap.Addr().Unmap().IsLoopback()
 }
 
-// ErrorFlavour is the shape of the error body a route's API uses, so that a
-// refused request reads as its client expects.
-type ErrorFlavour int
+// Refuser writes the answer to a request that authentication turned away,
+// in the shape of the API its route belongs to (InfluxDB, Prometheus,
+// Alertmanager, a page): status is 401 or 403, reason says why and never
+// holds a token. The package that owns the route provides it; ui only
+// decides. Before it runs, a 401 carries WWW-Authenticate: Bearer, which a
+// Refuser may replace.
+type Refuser func(w http.ResponseWriter, r *http.Request, status int, reason string)
 
-// The error flavours.
-const (
-	// FlavourText is a plain-text body, for pages and anything else.
-	FlavourText ErrorFlavour = iota
-	// FlavourInfluxV1 is InfluxDB 1.x: {"error":"..."}.
-	FlavourInfluxV1
-	// FlavourInfluxV2 is InfluxDB 2.x: {"code":"unauthorized","message":"..."}.
-	FlavourInfluxV2
-	// FlavourPrometheus is the Prometheus HTTP API envelope:
-	// {"status":"error","errorType":"unauthorized","error":"..."}.
-	FlavourPrometheus
-)
-
-// String returns the flavour's name, as the route table prints it.
-func (f ErrorFlavour) String() string {
-	switch f {
-	case FlavourText:
-		return "text"
-	case FlavourInfluxV1:
-		return "influx_v1"
-	case FlavourInfluxV2:
-		return "influx_v2"
-	case FlavourPrometheus:
-		return "prometheus"
+// RefuseText answers in plain text, "authorization failed: REASON" or
+// "forbidden: REASON", and asks a browser for HTTP Basic credentials (the
+// token as password), for the pages and other routes of no particular API.
+func RefuseText(w http.ResponseWriter, r *http.Request, status int, reason string) {
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="outpost", charset="UTF-8"`)
 	}
-	panic(fmt.Sprintf("ui: unknown ErrorFlavour %d", int(f)))
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	fmt.Fprintln(w, RefusalMessage(status, reason))
 }
 
-// writeDenial answers a refused request in the route's flavour. influxVersion,
-// when set, is sent as X-Influxdb-Version on InfluxDB routes, as every
-// InfluxDB answer carries it.
-func writeDenial(w http.ResponseWriter, f ErrorFlavour, d denial, influxVersion string) {
-	h := w.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	if d.status == http.StatusUnauthorized {
-		if f == FlavourText {
-			h.Set("WWW-Authenticate", `Basic realm="outpost", charset="UTF-8"`)
-		} else {
-			h.Set("WWW-Authenticate", `Bearer realm="outpost"`)
-		}
+// RefusalMessage is the usual wording of a refusal: "authorization failed:
+// REASON" for 401, "forbidden: REASON" for 403.
+func RefusalMessage(status int, reason string) string {
+	if status == http.StatusForbidden {
+		return "forbidden: " + reason
 	}
-	kind, msg := "unauthorized", "authorization failed: "+d.reason
-	if d.status == http.StatusForbidden {
-		kind, msg = "forbidden", "forbidden: "+d.reason
+	return "authorization failed: " + reason
+}
+
+// grantKey is the context key under which guard records the request's
+// credential check, for Can.
+type grantKey struct{}
+
+// grant is what guard knows of a request that passed: the authenticator and
+// the request, so that Can may ask about other roles later.
+type grant struct {
+	auth *authenticator
+	r    *http.Request
+}
+
+// Can reports whether the request, which passed its route's check, would
+// also pass a route that needs need: a page uses it to show the buttons of
+// admin actions only to those who may use them. It reports false for a
+// request that did not come through a mounted route.
+func Can(r *http.Request, need Role) bool {
+	g, ok := r.Context().Value(grantKey{}).(grant)
+	if !ok {
+		return false
 	}
-	var body any
-	switch f {
-	case FlavourInfluxV1:
-		if d.status == http.StatusUnauthorized {
-			msg = "authorization failed" // InfluxDB 1.x's own words
-		}
-		body = map[string]string{"error": msg}
-	case FlavourInfluxV2:
-		if d.status == http.StatusUnauthorized {
-			msg = "unauthorized access"
-		}
-		body = struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		}{kind, msg}
-	case FlavourPrometheus:
-		body = struct {
-			Status    string `json:"status"`
-			ErrorType string `json:"errorType"`
-			Error     string `json:"error"`
-		}{"error", kind, msg}
-	default:
-		h.Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(d.status)
-		fmt.Fprintln(w, msg)
-		return
+	return g.auth.check(g.r, need).status == 0
+}
+
+// CredentialID returns a digest of the credential the request carries
+// (empty when it carries none), for binding a form token to the person who
+// was shown the form. It never returns the token itself.
+func CredentialID(r *http.Request) string {
+	tok, found, ok := credential(r)
+	if !found || !ok {
+		return ""
 	}
-	if influxVersion != "" && (f == FlavourInfluxV1 || f == FlavourInfluxV2) {
-		h.Set("X-Influxdb-Version", influxVersion)
-	}
-	h.Set("Content-Type", "application/json")
-	w.WriteHeader(d.status)
-	// The bodies are fixed shapes of strings; encoding cannot fail, and a
-	// failed write to the client has no one left to tell.
-	_ = json.NewEncoder(w).Encode(body)
+	sum := sha256.Sum256([]byte("outpost credential\x00" + tok))
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }

@@ -6,7 +6,8 @@
 //
 // NewServer builds a Server from ServerConfig (key "http") and AuthConfig (key
 // "auth"). main mounts every handler with Mount, naming the Role a request
-// needs and the ErrorFlavour of the API the route belongs to; the list of
+// needs and the Refuser that answers refused requests in the shape of the
+// route's API (the package that owns the route provides it); the list of
 // Mount calls in main is outpost's route table. Listen binds the address
 // (":0" picks a free port; Addr reports it), and Run serves until its context
 // is cancelled, then shuts down gracefully: it stops accepting, lets in-flight
@@ -34,7 +35,7 @@
 //
 // A missing or unknown token is answered 401, a token whose role does not
 // suffice 403, each with a body in the shape of the route's API (see
-// ErrorFlavour). Tokens are compared in constant time and never logged.
+// Refuser). Tokens are compared in constant time and never logged.
 //
 // Routes that change state are mounted for POST or DELETE only, and a POST,
 // PUT or DELETE that a browser sends from a page of another site (its

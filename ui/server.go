@@ -40,6 +40,10 @@ type ServerConfig struct {
 	// ShutdownTimeout is how long in-flight requests may run on after
 	// shutdown begins before their connections are closed.
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+	// MaxConnections caps the open connections. At the cap a new one takes
+	// the place of the longest-idle keep-alive connection, or is answered
+	// 503 with Retry-After when all are busy. Each costs about 20 KiB.
+	MaxConnections int `koanf:"max_connections"`
 }
 
 // DefaultServerConfig returns the embedded defaults.
@@ -52,6 +56,7 @@ func DefaultServerConfig() ServerConfig {
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		ShutdownTimeout:   15 * time.Second,
+		MaxConnections:    1024,
 	}
 }
 
@@ -67,6 +72,8 @@ func (c ServerConfig) Validate() error {
 	switch {
 	case c.MaxBodyBytes < 1:
 		return fmt.Errorf("http.max_body_bytes: %d is below 1", c.MaxBodyBytes)
+	case c.MaxConnections < 1:
+		return fmt.Errorf("http.max_connections: %d is below 1", c.MaxConnections)
 	case c.TLSCert != "" && c.TLSKey == "":
 		return fmt.Errorf("http.tls_key: required when http.tls_cert is set")
 	case c.TLSKey != "" && c.TLSCert == "":
@@ -93,16 +100,12 @@ func (c ServerConfig) Validate() error {
 type ServerOptions struct {
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger
-	// InfluxVersion, when set, is sent as X-Influxdb-Version on refusals of
-	// InfluxDB routes, as the InfluxDB handlers send it on every answer.
-	InfluxVersion string
 }
 
 // Route is one mounted route, as Routes lists them.
 type Route struct {
-	Pattern string       // an http.ServeMux pattern, e.g. "POST /write"
-	Role    Role         // what a request needs
-	Flavour ErrorFlavour // how a refusal is shaped
+	Pattern string // an http.ServeMux pattern, e.g. "POST /write"
+	Role    Role   // what a request needs
 }
 
 // Server is outpost's HTTP server: one mux, the authentication in front of
@@ -120,7 +123,7 @@ type Server struct {
 
 	mu     sync.Mutex // guards routes, ln and ran
 	routes []Route
-	ln     net.Listener
+	ln     *connLimiter
 	ran    bool
 }
 
@@ -160,17 +163,19 @@ func NewServer(cfg ServerConfig, auth AuthConfig, opts ServerOptions) (*Server, 
 }
 
 // Mount routes pattern (an http.ServeMux pattern such as "POST /write") to
-// h, for requests that pass authentication for role. A refusal is answered
-// in flavour. Mount every route before Run; a bad or conflicting pattern is
-// a programming error and panics, as http.ServeMux.Handle does.
-func (s *Server) Mount(pattern string, role Role, flavour ErrorFlavour, h http.Handler) {
+// h, for requests that pass authentication for role; refuse answers the
+// others (see Refuser). Mount every route before Run; a bad or conflicting
+// pattern is a programming error and panics, as http.ServeMux.Handle does.
+func (s *Server) Mount(pattern string, role Role, refuse Refuser, h http.Handler) {
 	if role != RolePublic && !role.tokenRole() {
 		panic(fmt.Sprintf("ui: mount %q: unknown role %q", pattern, role))
 	}
-	_ = flavour.String() // panics on an unknown flavour
-	s.mux.Handle(pattern, s.guard(role, flavour, h))
+	if refuse == nil {
+		panic(fmt.Sprintf("ui: mount %q: no Refuser", pattern))
+	}
+	s.mux.Handle(pattern, s.guard(role, refuse, h))
 	s.mu.Lock()
-	s.routes = append(s.routes, Route{Pattern: pattern, Role: role, Flavour: flavour})
+	s.routes = append(s.routes, Route{Pattern: pattern, Role: role})
 	s.mu.Unlock()
 }
 
@@ -185,7 +190,7 @@ func (s *Server) Mount(pattern string, role Role, flavour ErrorFlavour, h http.H
 // browsers (Telegraf, curl, amtool, Grafana's server) send neither header
 // and pass. GET and HEAD pass too, which is why every route that changes
 // state is mounted for POST or DELETE only.
-func (s *Server) guard(role Role, flavour ErrorFlavour, h http.Handler) http.Handler {
+func (s *Server) guard(role Role, refuse Refuser, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var d denial
 		if err := s.csrf.Check(r); err != nil {
@@ -197,11 +202,14 @@ func (s *Server) guard(role Role, flavour ErrorFlavour, h http.Handler) http.Han
 			// Never the token: only what was refused, to whom, and why.
 			s.log.Debug("request refused", "remote", r.RemoteAddr, "method", r.Method,
 				"path", r.URL.Path, "status", d.status, "reason", d.reason)
-			writeDenial(w, flavour, d, s.opts.InfluxVersion)
+			if d.status == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="outpost"`)
+			}
+			refuse(w, r, d.status, d.reason)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-		h.ServeHTTP(w, r)
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), grantKey{}, grant{s.auth, r})))
 	})
 }
 
@@ -241,7 +249,8 @@ func (s *Server) Listen() error {
 	if err != nil {
 		return fmt.Errorf("listen on http.addr %q: %w", s.cfg.Addr, err)
 	}
-	s.ln = ln
+	s.ln = newConnLimiter(ln, s.cfg.MaxConnections, s.log)
+	s.srv.ConnState = s.ln.connState
 	return nil
 }
 
@@ -253,6 +262,18 @@ func (s *Server) Addr() net.Addr {
 		return nil
 	}
 	return s.ln.Addr()
+}
+
+// Connections returns the open connections and how many were refused at
+// http.max_connections since the start (zeros before Listen).
+func (s *Server) Connections() (open int, refused uint64) {
+	s.mu.Lock()
+	ln := s.ln
+	s.mu.Unlock()
+	if ln == nil {
+		return 0, 0
+	}
+	return ln.open(), ln.refused.Load()
 }
 
 // Run serves until ctx is cancelled, then shuts down: it stops accepting,

@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -33,20 +34,26 @@ func newTestServer(t *testing.T, auth AuthConfig) *Server {
 
 func newTestServerConfig(t *testing.T, cfg ServerConfig, auth AuthConfig) *Server {
 	t.Helper()
-	s, err := NewServer(cfg, auth, ServerOptions{InfluxVersion: "1.8.10"})
+	s, err := NewServer(cfg, auth, ServerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
-	s.Mount("GET /ping", RolePublic, FlavourInfluxV1, ok)
-	s.Mount("GET /read", RoleRead, FlavourPrometheus, ok)
-	s.Mount("POST /write", RoleWrite, FlavourInfluxV1, ok)
-	s.Mount("POST /admin", RoleAdmin, FlavourText, ok)
-	s.Mount("GET /flavour/text", RoleRead, FlavourText, ok)
-	s.Mount("GET /flavour/v1", RoleRead, FlavourInfluxV1, ok)
-	s.Mount("GET /flavour/v2", RoleRead, FlavourInfluxV2, ok)
-	s.Mount("GET /flavour/prom", RoleRead, FlavourPrometheus, ok)
+	s.Mount("GET /ping", RolePublic, refuseJSON, ok)
+	s.Mount("GET /read", RoleRead, refuseJSON, ok)
+	s.Mount("POST /write", RoleWrite, refuseJSON, ok)
+	s.Mount("POST /admin", RoleAdmin, RefuseText, ok)
+	s.Mount("GET /refuse/text", RoleRead, RefuseText, ok)
+	s.Mount("GET /refuse/json", RoleRead, refuseJSON, ok)
 	return s
+}
+
+// refuseJSON stands for an API package's Refuser: it writes what it was
+// given, so that tests see what the server passed.
+func refuseJSON(w http.ResponseWriter, r *http.Request, status int, reason string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "{\"status\":%d,\"reason\":%q}\n", status, reason)
 }
 
 // startTestServer runs s until the test ends and returns its base URL. The
@@ -73,7 +80,7 @@ func startTestServer(t *testing.T, s *Server) string {
 	return "http://" + s.Addr().String()
 }
 
-func TestServer_Mount_FlavourBodies(t *testing.T) {
+func TestServer_Mount_Refusers(t *testing.T) {
 	s := newTestServer(t, AuthConfig{Tokens: []Token{{"tok-write", RoleWrite}}})
 	base := startTestServer(t, s)
 	f := func(path, tok string, wantStatus int, wantType, wantBody, wantAuthn string) {
@@ -94,25 +101,18 @@ func TestServer_Mount_FlavourBodies(t *testing.T) {
 				resp.StatusCode, resp.Header.Get("Content-Type"), b, resp.Header.Get("WWW-Authenticate"),
 				wantStatus, wantType, wantBody, wantAuthn)
 		}
-		if v := resp.Header.Get("X-Influxdb-Version"); strings.Contains(path, "/v") != (v == "1.8.10") {
-			t.Fatalf("GET %s: X-Influxdb-Version %q", path, v)
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatalf("GET %s: refusal without nosniff", path)
 		}
 	}
 	const js, txt = "application/json", "text/plain; charset=utf-8"
 	const basic, bearer = `Basic realm="outpost", charset="UTF-8"`, `Bearer realm="outpost"`
-	f("/flavour/v1", "", 401, js, `{"error":"authorization failed"}`+"\n", bearer)
-	f("/flavour/v2", "", 401, js, `{"code":"unauthorized","message":"unauthorized access"}`+"\n", bearer)
-	f("/flavour/prom", "", 401, js,
-		`{"status":"error","errorType":"unauthorized","error":"authorization failed: a token is required"}`+"\n", bearer)
-	f("/flavour/prom", "nope", 401, js,
-		`{"status":"error","errorType":"unauthorized","error":"authorization failed: unknown token"}`+"\n", bearer)
-	f("/flavour/text", "", 401, txt, "authorization failed: a token is required\n", basic)
-
-	const forbidden = "forbidden: a write token may not use a route that needs the read role"
-	f("/flavour/v1", "tok-write", 403, js, `{"error":"`+forbidden+`"}`+"\n", "")
-	f("/flavour/v2", "tok-write", 403, js, `{"code":"forbidden","message":"`+forbidden+`"}`+"\n", "")
-	f("/flavour/prom", "tok-write", 403, js, `{"status":"error","errorType":"forbidden","error":"`+forbidden+`"}`+"\n", "")
-	f("/flavour/text", "tok-write", 403, txt, forbidden+"\n", "")
+	f("/refuse/json", "", 401, js, `{"status":401,"reason":"a token is required"}`+"\n", bearer)
+	f("/refuse/json", "nope", 401, js, `{"status":401,"reason":"unknown token"}`+"\n", bearer)
+	f("/refuse/text", "", 401, txt, "authorization failed: a token is required\n", basic)
+	const forbidden = "a write token may not use a route that needs the read role"
+	f("/refuse/json", "tok-write", 403, js, `{"status":403,"reason":"`+forbidden+`"}`+"\n", "")
+	f("/refuse/text", "tok-write", 403, txt, "forbidden: "+forbidden+"\n", "")
 }
 
 func TestServerConfig_Validate(t *testing.T) {
@@ -149,7 +149,7 @@ func TestServer_Run_ShutdownWaitsForInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	started := make(chan struct{})
-	s.Mount("POST /write", RoleWrite, FlavourInfluxV1, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.Mount("POST /write", RoleWrite, refuseJSON, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(started)
 		time.Sleep(300 * time.Millisecond)
 		if r.Context().Err() != nil {
@@ -197,7 +197,7 @@ func TestServer_Run_ShutdownTimeoutCutsOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	started := make(chan struct{})
-	s.Mount("GET /stuck", RoleRead, FlavourText, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.Mount("GET /stuck", RoleRead, RefuseText, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(started)
 		<-r.Context().Done() // only the end of the grace period ends it
 	}))
@@ -269,7 +269,7 @@ func TestServer_Mount_BodyLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Mount("POST /write", RoleWrite, FlavourInfluxV1, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.Mount("POST /write", RoleWrite, refuseJSON, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, err := io.ReadAll(r.Body)
 		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
 			w.WriteHeader(http.StatusRequestEntityTooLarge)
@@ -315,7 +315,7 @@ func TestServer_Run_Nosniff(t *testing.T) {
 	f("GET", "/ping", "", 200)
 	f("HEAD", "/ping", "", 200)
 	f("GET", "/read", "tok-read", 200)
-	for _, p := range []string{"/read", "/flavour/text", "/flavour/v1", "/flavour/v2", "/flavour/prom"} {
+	for _, p := range []string{"/read", "/refuse/text", "/refuse/json"} {
 		f("GET", p, "", 401)
 	}
 	f("POST", "/write", "tok-read", 403)
@@ -366,16 +366,15 @@ func TestServer_Mount_Panics(t *testing.T) {
 		mount()
 	}
 	h := http.NotFoundHandler()
-	f("unknown role", func() { s.Mount("GET /x", "root", FlavourText, h) })
-	f("unknown flavour", func() { s.Mount("GET /y", RoleRead, ErrorFlavour(42), h) })
-	f("conflict", func() { s.Mount("GET /read", RoleRead, FlavourText, h) })
+	f("unknown role", func() { s.Mount("GET /x", "root", RefuseText, h) })
+	f("no refuser", func() { s.Mount("GET /y", RoleRead, nil, h) })
+	f("conflict", func() { s.Mount("GET /read", RoleRead, RefuseText, h) })
 }
 
 func TestServer_Routes(t *testing.T) {
 	s := newTestServer(t, AuthConfig{})
 	rs := s.Routes()
-	if len(rs) != 8 || rs[0] != (Route{"GET /ping", RolePublic, FlavourInfluxV1}) ||
-		rs[3] != (Route{"POST /admin", RoleAdmin, FlavourText}) {
+	if len(rs) != 6 || rs[0] != (Route{"GET /ping", RolePublic}) || rs[3] != (Route{"POST /admin", RoleAdmin}) {
 		t.Fatalf("Routes = %v", rs)
 	}
 }

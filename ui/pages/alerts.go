@@ -1,0 +1,4 @@
+package pages
+
+// alertRoutes returns the routes of the alerts pages.
+func (p *Pages) alertRoutes() []Route { return nil }

@@ -1,0 +1,179 @@
+package pages
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+
+	"outpost/query"
+	"outpost/tsdb"
+)
+
+// maxChartSeries is the most series one chart draws; the rest are counted
+// in the chart's note, so that a careless query cannot make a page heavy.
+const maxChartSeries = 50
+
+// Threshold is a horizontal line drawn across a chart.
+type Threshold struct {
+	Value float64 `yaml:"value"`
+	Color string  `yaml:"color"` // a CSS colour; empty: by order (orange, red)
+	Label string  `yaml:"label"`
+}
+
+// Chart is a rendered chart: what the template needs to place it.
+type Chart struct {
+	ID     string
+	Title  string
+	Unit   string // how outpost.js formats values: percent, bytes, bytes/s, s, short
+	Option string // echarts options as JSON; html/template escapes it into an attribute
+	Note   string // e.g. "showing 50 of 230 series", or why it is empty
+	Empty  bool   // no series: the panel may be left out
+	Series int
+}
+
+// lineSpec says how to draw a range-query result as a line chart.
+type lineSpec struct {
+	ID         string
+	Title      string
+	Unit       string
+	Stack      bool
+	Legend     string // a label name, or a template with {{name}} placeholders; "" = labels
+	Thresholds []Threshold
+	Min, Max   *float64 // fixed y-axis bounds
+}
+
+// lineChart builds a line chart of m over r with go-echarts.
+func lineChart(spec lineSpec, m query.Matrix, r Range) Chart {
+	c := Chart{ID: spec.ID, Title: spec.Title, Unit: spec.Unit, Series: len(m), Empty: len(m) == 0}
+	if c.Empty {
+		c.Note = "no data in this range"
+		return c
+	}
+	if len(m) > maxChartSeries {
+		c.Note = fmt.Sprintf("showing %d of %d series", maxChartSeries, len(m))
+		m = m[:maxChartSeries]
+	}
+	start, end := r.alignedGrid()
+	line := charts.NewLine()
+	yAxis := opts.YAxis{Type: "value", Scale: opts.Bool(!spec.Stack && spec.Min == nil)}
+	if spec.Min != nil {
+		yAxis.Min = *spec.Min
+	}
+	if spec.Max != nil {
+		yAxis.Max = *spec.Max
+	}
+	line.SetGlobalOptions(
+		charts.WithAnimation(false),
+		charts.WithTooltipOpts(opts.Tooltip{Trigger: "axis"}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(len(m) > 1), Type: "scroll", Bottom: "0"}),
+		charts.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "24", Bottom: legendSpace(len(m)), ContainLabel: opts.Bool(true)}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "time", Min: start.UnixMilli(), Max: end.UnixMilli()}),
+		charts.WithYAxisOpts(yAxis),
+	)
+	gap := int64(r.Step/time.Millisecond) * 3 / 2
+	for i, s := range m {
+		data := make([]opts.LineData, 0, len(s.Points)+8)
+		for j, p := range s.Points {
+			if j > 0 && p.T-s.Points[j-1].T > gap {
+				data = append(data, opts.LineData{Value: []any{s.Points[j-1].T + 1, nil}}) // a gap, not a slope
+			}
+			data = append(data, opts.LineData{Value: []any{p.T, jsonNumber(p.V)}})
+		}
+		so := []charts.SeriesOpts{charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(len(s.Points) < 3)})}
+		if spec.Stack {
+			so = append(so, charts.WithLineChartOpts(opts.LineChart{Stack: "total", ShowSymbol: opts.Bool(false)}),
+				charts.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.3)}))
+		}
+		if i == 0 && len(spec.Thresholds) > 0 {
+			so = append(so, charts.WithMarkLineNameYAxisItemOpts(thresholdLines(spec.Thresholds)...),
+				charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}}))
+		}
+		line.AddSeries(seriesName(s.Labels, spec.Legend), data, so...)
+	}
+	c.Option = chartJSON(line)
+	return c
+}
+
+// thresholdLines turns thresholds into markLine items.
+func thresholdLines(ts []Threshold) []opts.MarkLineNameYAxisItem {
+	items := make([]opts.MarkLineNameYAxisItem, len(ts))
+	for i, t := range ts {
+		name := t.Label
+		if name == "" {
+			name = query.FormatValue(t.Value)
+		}
+		items[i] = opts.MarkLineNameYAxisItem{Name: name, YAxis: t.Value}
+	}
+	return items
+}
+
+// legendSpace leaves room under the grid for a legend when there is one.
+func legendSpace(series int) string {
+	if series > 1 {
+		return "36"
+	}
+	return "8"
+}
+
+// chartJSON returns the chart's echarts options as JSON. encoding/json
+// escapes <, > and & in strings, and the result lands in an attribute that
+// html/template escapes again: no label value can end the element.
+func chartJSON(c interface {
+	Validate()
+	JSON() map[string]any
+}) string {
+	c.Validate()
+	b, err := json.Marshal(c.JSON())
+	if err != nil { // only numbers, strings and go-echarts' own types
+		return `{"title":{"text":"chart options could not be encoded"}}`
+	}
+	return string(b)
+}
+
+// jsonNumber returns v, or nil for what JSON cannot carry (NaN, ±Inf),
+// which echarts draws as a gap.
+func jsonNumber(v float64) any {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return v
+}
+
+// seriesName names a series in a legend: legend is a label name, or a
+// template such as "{{device}} {{mode}}"; empty means every label but
+// __name__ (or the name when there is no other label).
+func seriesName(ls tsdb.Labels, legend string) string {
+	switch {
+	case strings.Contains(legend, "{{"):
+		out := legend
+		for _, l := range ls {
+			out = strings.ReplaceAll(out, "{{"+l.Name+"}}", l.Value)
+			out = strings.ReplaceAll(out, "{{ "+l.Name+" }}", l.Value)
+		}
+		return out
+	case legend != "":
+		if v := ls.Get(legend); v != "" {
+			return v
+		}
+	}
+	parts := make([]string, 0, len(ls))
+	for _, l := range ls {
+		if l.Name != "__name__" {
+			parts = append(parts, l.Name+"="+l.Value)
+		}
+	}
+	if len(parts) == 0 {
+		if n := ls.Get("__name__"); n != "" {
+			return n
+		}
+		return "value"
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}

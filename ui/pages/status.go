@@ -1,0 +1,4 @@
+package pages
+
+// statusRoutes returns the routes of the status pages.
+func (p *Pages) statusRoutes() []Route { return nil }
