@@ -55,7 +55,7 @@ $(ECHARTS_JS):
 run: build ## build, then start ./outpost with its embedded defaults
 	./$(BIN)
 
-test: deps lint ## deps, lint, then every test with the race detector
+test: deps lint assets ## deps, lint, the echarts asset, then every test with the race detector
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 
 # deps installs the missing DEB_PACKAGES when run as root where apt-get

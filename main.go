@@ -140,7 +140,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 		return err
 	}
 	pg, err := pages.New(cfg.UI, pages.Deps{
-		Engine: engine, Storage: db, Alerts: am, Ingest: ingestFigures(stats), Series: db.NumSeries,
+		Engine: engine, Storage: db, Alerts: am, Ingest: ingestFigures(stats), Series: db.NumSeries, Store: db.Stats,
 		Listeners: listeners(srv, gl, cl), DataDir: cfg.Storage.Path, ConfigYAML: func() string { return shownConfig(cfg) },
 		Logger: log.With("component", "pages"),
 	})

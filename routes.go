@@ -104,8 +104,11 @@ func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.
 func mountPages(srv *ui.Server, pg *pages.Pages) {
 	for _, r := range pg.Routes() {
 		role := ui.RoleRead
-		if r.Admin {
+		switch {
+		case r.Admin:
 			role = ui.RoleAdmin
+		case r.Public:
+			role = ui.RolePublic
 		}
 		srv.Mount(r.Pattern, role, ui.RefuseText, r.Handler)
 	}

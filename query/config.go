@@ -35,6 +35,10 @@ type Config struct {
 	// Zero keeps MetricsQL's rule: the window adapts to each series'
 	// scrape interval (query.lookback_delta).
 	LookbackDelta time.Duration `koanf:"lookback_delta"`
+	// SlowQueryThreshold is how long a query must take to be logged at
+	// WARN and listed among the slow queries of the status page (the last
+	// 20 are kept); 0 turns that off (query.slow_query_threshold).
+	SlowQueryThreshold time.Duration `koanf:"slow_query_threshold"`
 }
 
 // DefaultConfig returns the embedded defaults, sized for a small machine
@@ -52,6 +56,7 @@ func DefaultConfig() Config {
 		MaxMemory:          256 << 20,
 		MaxPointsPerSeries: 30_000,
 		MaxConcurrent:      8,
+		SlowQueryThreshold: DefaultSlowQueryThreshold,
 	}
 }
 
@@ -72,12 +77,18 @@ func (c Config) Validate() error {
 		return fmt.Errorf("query.max_concurrent: %d must be positive", c.MaxConcurrent)
 	case c.LookbackDelta < 0:
 		return fmt.Errorf("query.lookback_delta: %s is negative", c.LookbackDelta)
+	case c.SlowQueryThreshold < 0:
+		return fmt.Errorf("query.slow_query_threshold: %s is negative", c.SlowQueryThreshold)
 	}
 	return nil
 }
 
 // Options returns engine options built from c, with logger and clock.
 func (c Config) Options(logger *slog.Logger, now func() time.Time) Options {
+	slow := c.SlowQueryThreshold
+	if slow == 0 {
+		slow = -1 // off; zero in Options means the default
+	}
 	return Options{
 		Timeout:            c.Timeout,
 		MaxSamples:         c.MaxSamples,
@@ -86,6 +97,7 @@ func (c Config) Options(logger *slog.Logger, now func() time.Time) Options {
 		MaxPointsPerSeries: c.MaxPointsPerSeries,
 		MaxConcurrent:      c.MaxConcurrent,
 		LookbackDelta:      c.LookbackDelta,
+		SlowQueryThreshold: slow,
 		Logger:             logger,
 		Now:                now,
 	}

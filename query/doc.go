@@ -51,6 +51,13 @@
 // limits fails in milliseconds with little allocated, and one that fits
 // holds at most a batch of chunks (8 MiB) plus its results.
 //
+// # Slow queries
+//
+// A query that takes at least query.slow_query_threshold (1 s; 0 turns it
+// off) is logged at WARN once, when it ends, and kept among the last 20
+// (Engine.SlowQueries, for the status page) with its range, duration and
+// the samples it counted (slowlog.go).
+//
 // # MetricsQL, not PromQL
 //
 // Where the two differ the engine follows MetricsQL

@@ -58,6 +58,13 @@ type Options struct {
 	// Now is the clock, used for now() and default API times; nil means
 	// time.Now.
 	Now func() time.Time
+	// SlowQueryThreshold is how long a query must take to be kept in
+	// SlowQueries and logged at WARN; zero means DefaultSlowQueryThreshold,
+	// negative turns the slow-query log off.
+	SlowQueryThreshold time.Duration
+	// SlowQueries is how many slow queries are kept; zero means
+	// DefaultSlowQueries.
+	SlowQueries int
 }
 
 // Engine evaluates MetricsQL queries over a Storage. It is safe for
@@ -68,6 +75,7 @@ type Engine struct {
 	log  *slog.Logger
 	sem  chan struct{} // one token per running query
 	mem  *memLimiter   // the memory all running queries hold
+	slow *slowLog      // the last slow queries (slowlog.go)
 	// transforms is the transform function table, read-only.
 	transforms map[string]*transformSpec
 	// parsed caches Parse's successes by query text: alerting rules run
@@ -131,12 +139,19 @@ func NewEngine(st Storage, opts Options) *Engine {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.SlowQueryThreshold == 0 {
+		opts.SlowQueryThreshold = DefaultSlowQueryThreshold
+	}
+	if opts.SlowQueries <= 0 {
+		opts.SlowQueries = DefaultSlowQueries
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return &Engine{st: st, opts: opts, log: log.With("component", "query"), sem: make(chan struct{}, opts.MaxConcurrent),
-		mem: &memLimiter{limit: opts.MaxMemory}, transforms: newTransformSpecs()}
+		mem: &memLimiter{limit: opts.MaxMemory}, transforms: newTransformSpecs(),
+		slow: newSlowLog(opts.SlowQueryThreshold, opts.SlowQueries, opts.Now, log)}
 }
 
 // Now returns the engine's clock reading.
@@ -154,7 +169,9 @@ func (e *Engine) Range(ctx context.Context, q string, start, end time.Time, step
 	return e.rangeQuery(ctx, q, start.UnixMilli(), end.UnixMilli(), step.Milliseconds())
 }
 
-func (e *Engine) instant(ctx context.Context, q string, t, step int64) (Value, error) {
+func (e *Engine) instant(ctx context.Context, q string, t, step int64) (_ Value, err error) {
+	ctx, done := e.slow.begin(ctx, q, t, t, 0)
+	defer func() { done(err) }()
 	expr, err := e.parse(q)
 	if err != nil {
 		return nil, err
@@ -190,7 +207,9 @@ func (e *Engine) instant(ctx context.Context, q string, t, step int64) (Value, e
 	return vec, nil
 }
 
-func (e *Engine) rangeQuery(ctx context.Context, q string, start, end, step int64) (Value, error) {
+func (e *Engine) rangeQuery(ctx context.Context, q string, start, end, step int64) (_ Value, err error) {
+	ctx, done := e.slow.begin(ctx, q, start, end, step)
+	defer func() { done(err) }()
 	if step <= 0 {
 		return nil, errorf(ErrBadParam, "zero or negative query resolution step widths are not accepted")
 	}
@@ -254,6 +273,7 @@ func (e *Engine) exec(ctx context.Context, mem *queryMem, expr metricsql.Expr, s
 	ev := newEvaluator(ctx, e, mem)
 	ec := newEvalConfig(start, end, step)
 	tss, err := ev.safeEval(ec, expr)
+	traceSamples(ctx, ev.samples.Load())
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, ctxError(ctx, "evaluate")

@@ -30,6 +30,7 @@ func (e *Engine) rangeVector(ctx context.Context, re *metricsql.RollupExpr, t, s
 	mem := e.mem.newQuery(e.opts.MaxMemoryPerQuery)
 	defer mem.close()
 	ev := newEvaluator(ctx, e, mem)
+	defer func() { traceSamples(ctx, ev.samples.Load()) }()
 	ec := newEvalConfig(t, t, step)
 	if re.At != nil {
 		at, err := ev.evalAt(ec, re.At)

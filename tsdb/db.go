@@ -87,6 +87,8 @@ type DB struct {
 	// loop's tasks while they fail.
 	flushes, retention retrier
 
+	stats statsCache // figures of flush buckets already counted (stats.go)
+
 	writeSem chan struct{}
 	closed   atomic.Bool
 	cancel   context.CancelFunc

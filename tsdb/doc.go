@@ -166,16 +166,26 @@
 //     storage.head_max_bytes (32 MiB); open chunks, the index and the
 //     postings cost about 0.5 to 1 KiB per active series, bounded only by
 //     storage.max_series.
-//   - Listeners: collectd about 8 MiB (4,096 queued packets, two batches);
-//     line protocol over UDP about 6 MiB; Graphite up to max_connections ×
-//     (a 64 KiB line + batch_size points), which is not yet under a shared
-//     budget.
+//   - Listeners: Graphite's connections share graphite.max_inflight_bytes
+//     (32 MiB: read buffers past 1 KiB, batches and new labels are charged
+//     before they are allocated; a full budget stops reading the socket, so
+//     senders slow down), plus about 8 KiB per open connection (1,000:
+//     8 MiB) and a series cache capped at 64 MiB; collectd's queued packets
+//     share collectd.max_inflight_bytes (8 MiB; past it a packet is dropped
+//     and counted), plus per worker a batch and a label cache capped at
+//     32 MiB (2 workers: about 75 MiB); line protocol over UDP about 6 MiB.
+//   - HTTP connections: at most http.max_connections (1,024), about 20 KiB
+//     each when idle (20 MiB).
 //   - Queries: query.max_memory across all queries and query.max_memory_per_query
 //     for one (see package query), charged from chunk sizes before any
 //     chunk is copied (SelectWith and its ReadBudget).
 //   - The runtime and the binary: about 20 MiB.
 //
-// With every budget full that is about 370 MiB plus 0.5 to 1 KiB per
-// active series; GOGC=50 (main's default) lets the heap grow to about 1.5
-// times the live bytes between collections.
+// With every budget and cache full at once that is about 570 MiB plus 0.5
+// to 1 KiB per active series; in practice the caches stay far below their
+// caps (a cache holds what its senders' series need). GOGC=50 (main's
+// default) lets the heap grow to about 1.5 times the live bytes between
+// collections; under a cgroup memory limit main sets Go's soft limit to
+// 90 % of it (unless GOMEMLIMIT is set), so the collector works harder
+// before the kernel would kill the process.
 package tsdb

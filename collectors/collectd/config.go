@@ -25,6 +25,17 @@ const (
 	DefaultQueueSize = 4096
 	// DefaultWorkers is how many goroutines parse packets and write batches.
 	DefaultWorkers = 2
+	// DefaultMaxInflightBytes is how much the packets waiting for a parser
+	// may take at once: 4,096 packets of collectd's usual 1,452 bytes (each
+	// in a 2 KiB buffer), or 128 of the largest, 64 KiB.
+	DefaultMaxInflightBytes = 8 << 20
+)
+
+// Bounds of Config checked by Validate, so that the memory the workers hold
+// whatever the senders do (Workers × BatchSize points) stays bounded.
+const (
+	maxBatchSize = 1_000_000
+	maxWorkers   = 256
 )
 
 // Config is the collectd listener's part of outpost's configuration (key
@@ -56,6 +67,14 @@ type Config struct {
 	QueueSize int `koanf:"queue_size"`
 	// Workers is how many goroutines parse packets and write batches.
 	Workers int `koanf:"workers"`
+	// MaxInflightBytes bounds the memory of the packets read but not yet
+	// parsed (default DefaultMaxInflightBytes, 8 MiB). A packet takes its
+	// buffer's size (2 KiB, or its own size when larger) from it before it
+	// is copied off the socket's buffer, and gives it back once parsed; a
+	// packet that does not fit is dropped and counted (packets,
+	// "over_budget"), as a full queue drops it. It must hold one packet of
+	// the largest size (64 KiB).
+	MaxInflightBytes int64 `koanf:"max_inflight_bytes"`
 }
 
 // DefaultConfig returns the embedded defaults.
@@ -68,6 +87,8 @@ func DefaultConfig() Config {
 		FlushInterval: DefaultFlushInterval,
 		QueueSize:     DefaultQueueSize,
 		Workers:       DefaultWorkers,
+
+		MaxInflightBytes: DefaultMaxInflightBytes,
 	}
 }
 
@@ -82,14 +103,17 @@ func (c Config) Validate() error {
 		return fmt.Errorf("collectd.auth_file: required when collectd.security_level is %q", c.SecurityLevel)
 	case c.ReadBuffer < 0:
 		return fmt.Errorf("collectd.read_buffer: %d is negative", c.ReadBuffer)
-	case c.BatchSize < 1:
-		return fmt.Errorf("collectd.batch_size: %d is below 1", c.BatchSize)
+	case c.BatchSize < 1 || c.BatchSize > maxBatchSize:
+		return fmt.Errorf("collectd.batch_size: %d is outside 1 to %d", c.BatchSize, maxBatchSize)
 	case c.FlushInterval <= 0:
 		return fmt.Errorf("collectd.flush_interval: %s is not positive", c.FlushInterval)
 	case c.QueueSize < 1:
 		return fmt.Errorf("collectd.queue_size: %d is below 1", c.QueueSize)
-	case c.Workers < 1:
-		return fmt.Errorf("collectd.workers: %d is below 1", c.Workers)
+	case c.Workers < 1 || c.Workers > maxWorkers:
+		return fmt.Errorf("collectd.workers: %d is outside 1 to %d", c.Workers, maxWorkers)
+	case c.MaxInflightBytes < maxDatagram || c.MaxInflightBytes > 1<<40:
+		return fmt.Errorf("collectd.max_inflight_bytes: %d is outside %d (the largest packet) to 1 TiB",
+			c.MaxInflightBytes, maxDatagram)
 	}
 	for i, p := range c.TypesDB {
 		if p == "" {

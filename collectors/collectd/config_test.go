@@ -39,7 +39,13 @@ func TestConfig_Validate(t *testing.T) {
 	f("zero queue", func(c *Config) { c.QueueSize = 0 }, "collectd.queue_size")
 	f("zero workers", func(c *Config) { c.Workers = 0 }, "collectd.workers")
 	f("empty typesdb path", func(c *Config) { c.TypesDB = []string{"a", ""} }, "collectd.typesdb[1]")
-	if c := DefaultConfig(); c.Addr != ":25826" || c.SecurityLevel != "none" || c.FlushInterval != time.Second {
+	f("huge batch", func(c *Config) { c.BatchSize = maxBatchSize + 1 }, "collectd.batch_size")
+	f("too many workers", func(c *Config) { c.Workers = maxWorkers + 1 }, "collectd.workers")
+	f("no room for the largest packet", func(c *Config) { c.MaxInflightBytes = maxDatagram - 1 }, "collectd.max_inflight_bytes")
+	f("room for one largest packet", func(c *Config) { c.MaxInflightBytes = maxDatagram }, "")
+	f("over 1 TiB", func(c *Config) { c.MaxInflightBytes = 1<<40 + 1 }, "collectd.max_inflight_bytes")
+	if c := DefaultConfig(); c.Addr != ":25826" || c.SecurityLevel != "none" || c.FlushInterval != time.Second ||
+		c.MaxInflightBytes != 8<<20 {
 		t.Errorf("DefaultConfig = %+v", c)
 	}
 }

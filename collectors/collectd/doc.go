@@ -5,7 +5,7 @@
 // # Types
 //
 //   - Config, DefaultConfig, Validate: the "collectd" configuration section.
-//   - Listener (New, Run, Addr, Stats, Close): the UDP server.
+//   - Listener (New, Run, Addr, Stats, Inflight, Close): the UDP server.
 //   - Parser (Parse): the packet decoder, one per goroutine; ValueList,
 //     Value and DSType are what it hands out, SecurityLevel what it demands.
 //   - TypesDB (ParseTypesDB, ReadTypesDB, LoadTypesDB, BuiltinTypesDB): the
@@ -93,7 +93,7 @@
 //
 //	packets:       truncated, malformed, unsigned, unencrypted, bad_signature,
 //	               unknown_user, decrypt_failed, no_auth_file, queue_full,
-//	               read_error
+//	               over_budget, read_error
 //	samples:       unknown_type, ds_count_mismatch, incomplete_identifier
 //	               (no plugin or type), nan, overloaded, too_many_series,
 //	               out_of_bounds, invalid_series, invalid_value, shutdown,
@@ -102,6 +102,37 @@
 //
 // Nothing is logged per packet: a summary of the rejections of the last
 // minute, if any, is logged at most once a minute.
+//
+// # Memory
+//
+// Admission comes before allocation (issue 8). The reader copies each
+// datagram off its 64 KiB read buffer into a buffer of its own (2 KiB,
+// pooled, or the datagram's size when larger) only after taking that
+// buffer's size from collectd.max_inflight_bytes (8 MiB); a worker gives
+// it back once it has parsed the datagram. A datagram that does not fit is
+// dropped and counted (packets, "over_budget"), as one that finds the
+// queue full is: UDP senders cannot be slowed down, and the reader never
+// waits. Listener.Inflight reports the budget and its high-water mark.
+//
+// The worst case with the defaults, from the arithmetic:
+//
+//   - before: the queue held up to queue_size (4,096) datagrams, each in a
+//     buffer of its size: 4,096 × 64 KiB = 256 MiB of large datagrams (8
+//     MiB of collectd's usual 1,452-byte ones in 2 KiB buffers). Each of
+//     the 2 workers kept up to 2^16 identities' label sets, about 300 bytes
+//     each with short names (20 MiB) but 1.5 KiB with every name at
+//     collectd's longest, 127 bytes (2^16 × 1.5 KiB = 97 MiB): about 460
+//     MiB in all;
+//   - now: the queue is bounded by collectd.max_inflight_bytes (8 MiB).
+//     Besides it, each worker holds its batch's array (batch_size 5,000 ×
+//     64 B = 312 KiB, at most 1,000,000 points by Validate), the label
+//     sets its points keep after the cache let them go (at most 5,000 ×
+//     0.8 KiB = 4 MiB), its identity cache, now also bounded by bytes
+//     (maxCacheBytes, 32 MiB) and its interned names (8,192 × 127 B, 1
+//     MiB); with the read buffer that is 8 + 2 × (0.3 + 4 + 32 + 1) ≈ 83
+//     MiB at most, and about 8 MiB plus the caches (20 MiB a worker at 2^16
+//     series) in practice. The kernel's socket buffer (read_buffer, 8 MiB)
+//     is the kernel's, not the heap's.
 //
 // # Library choice
 //
@@ -123,8 +154,8 @@
 // # Concurrency
 //
 // Listener.Run owns its goroutines: one reads the socket and hands each
-// datagram to a bounded queue without waiting (a full queue drops and
-// counts), Config.Workers parse, name and batch, and one logs the summary;
+// datagram to a bounded queue without waiting (a full queue, or a full
+// collectd.max_inflight_bytes, drops and counts), Config.Workers parse, name and batch, and one logs the summary;
 // Run returns after all of them, once the socket is closed and the last
 // batches are written. A Parser is owned by one goroutine; a TypesDB is
 // read-only once built; an AuthFile is safe for concurrent use.

@@ -40,7 +40,9 @@ type Options struct {
 //
 // One goroutine reads the socket and never waits for the store: it copies
 // each datagram into a bounded queue, and drops it (counted as
-// "packets:queue_full") when the queue is full. Config.Workers goroutines
+// "packets:queue_full") when the queue is full, or before copying it
+// ("packets:over_budget") when collectd.max_inflight_bytes has no room
+// for its buffer. Config.Workers goroutines
 // parse, name and batch the value lists and write a batch when it holds
 // Config.BatchSize points or has waited Config.FlushInterval.
 type Listener struct {
@@ -59,6 +61,10 @@ type Listener struct {
 
 	queue chan *[]byte // datagrams waiting for a worker
 	bufs  sync.Pool    // of *[]byte, cap pooledBufCap
+	// inflight is collectd.max_inflight_bytes: each queued datagram holds
+	// its buffer's capacity of it, from before the buffer is taken until a
+	// worker has parsed it.
+	inflight *collectors.Budget
 
 	errMu   sync.Mutex // guards lastErr
 	lastErr error      // the last unexpected write or read error, for the summary
@@ -72,7 +78,8 @@ func New(cfg Config, w collectors.Writer, opts Options) (*Listener, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	l := &Listener{cfg: cfg, w: w, log: opts.Logger, stats: opts.Stats, now: opts.Now}
+	l := &Listener{cfg: cfg, w: w, log: opts.Logger, stats: opts.Stats, now: opts.Now,
+		inflight: collectors.NewBudget(cfg.MaxInflightBytes)}
 	if l.log == nil {
 		l.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -202,16 +209,35 @@ func (l *Listener) read() {
 		}
 		l.stats.Connections.Add(1)
 		l.stats.Bytes.Add(uint64(n))
+		if !l.inflight.TryAcquire(bufCost(n)) {
+			l.stats.Reject("packets", "over_budget", 1)
+			continue
+		}
 		d := l.getBuf(n)
 		copy(*d, buf[:n])
 		select {
 		case l.queue <- d:
 		default:
 			l.stats.Reject("packets", "queue_full", 1)
-			l.putBuf(d)
+			l.done(d)
 		}
 	}
 }
+
+// bufCost is what a datagram of n bytes takes of collectd.max_inflight_bytes:
+// the capacity of the buffer getBuf gives it.
+func bufCost(n int) int64 { return int64(max(n, pooledBufCap)) }
+
+// done gives back a datagram's buffer, and its share of the budget, once it
+// has been parsed (or dropped).
+func (l *Listener) done(d *[]byte) {
+	l.inflight.Release(bufCost(len(*d)))
+	l.putBuf(d)
+}
+
+// Inflight returns the state of collectd.max_inflight_bytes: its size, the
+// bytes the queued datagrams hold now, the most they held at once.
+func (l *Listener) Inflight() collectors.BudgetUsage { return l.inflight.Usage() }
 
 func (l *Listener) getBuf(n int) *[]byte {
 	if n > pooledBufCap {

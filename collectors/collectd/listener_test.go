@@ -328,3 +328,82 @@ func TestListener_Summary_OneLinePerPeriod(t *testing.T) {
 		t.Errorf("delta summary = %s", got)
 	}
 }
+
+// gatedStore is a real store whose writes wait for gate to be closed: the
+// store stuck, as when its disk stalls.
+type gatedStore struct {
+	db   *tsdb.DB
+	gate chan struct{}
+}
+
+func (g *gatedStore) Write(ctx context.Context, pts []tsdb.Point) error {
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return g.db.Write(ctx, pts)
+}
+
+// TestListener_Run_OverBudgetDrops floods the listener while its only
+// worker is stuck writing to the store: the queue takes what
+// collectd.max_inflight_bytes holds (31 buffers of 2 KiB in 64 KiB, far
+// below queue_size), the rest is dropped and counted with reason
+// "over_budget", and every packet accepted is stored once the store moves,
+// as read back from it.
+func TestListener_Run_OverBudgetDrops(t *testing.T) {
+	scfg := tsdb.DefaultConfig()
+	scfg.Path = t.TempDir()
+	db, err := tsdb.Open(scfg, tsdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
+	})
+	cfg := testConfig()
+	cfg.Workers, cfg.BatchSize = 1, 1
+	cfg.MaxInflightBytes = maxDatagram
+	g := &gatedStore{db: db, gate: make(chan struct{})}
+	st := collectors.NewStats("collectd")
+	l, _ := startListener(t, cfg, g, Options{Stats: st})
+	send := sender(t, l)
+
+	const flood = 100
+	base := time.Now().Add(-time.Hour).Unix()
+	for i := range flood {
+		send(cat(strPart(partHost, "flood"), numPart(partTimeHR, uint64(base+int64(i))<<30), loadParts))
+	}
+	waitFor(t, "every datagram read", func() bool { return st.Connections.Load() == flood })
+	fit := int(cfg.MaxInflightBytes / pooledBufCap)
+	dropped := rejected(st, "packets", "over_budget")
+	if dropped < flood-uint64(fit)-1 || dropped > flood-uint64(fit) {
+		t.Fatalf("over_budget = %d, want %d or %d: the budget holds %d packets and the worker one",
+			dropped, flood-fit-1, flood-fit, fit)
+	}
+	if u := l.Inflight(); u.Peak > u.Max || u.Peak < int64(fit-1)*pooledBufCap {
+		t.Fatalf("budget %+v: want a high-water mark near %d, never above the budget", u, fit*pooledBufCap)
+	}
+	close(g.gate)
+	accepted := flood - dropped
+	waitFor(t, "every accepted packet stored", func() bool { return st.Samples.Load() == 3*accepted })
+	waitFor(t, "the budget given back", func() bool { return l.Inflight().Used == 0 })
+	if n := rejected(st, "packets", "queue_full"); n != 0 {
+		t.Fatalf("queue_full = %d: the budget, not the queue, should have dropped them", n)
+	}
+	ss, err := db.Select(t.Context(), tsdb.MinTime, tsdb.MaxTime, tsdb.MustNewMatcher(tsdb.MatchEqual, "host", "flood"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := 0
+	for ss.Next() {
+		for it := ss.At().Iterator(); it.Next(); {
+			stored++
+		}
+	}
+	if err := ss.Err(); err != nil || uint64(stored) != 3*accepted {
+		t.Fatalf("read back %d samples (%v), want %d", stored, err, 3*accepted)
+	}
+}

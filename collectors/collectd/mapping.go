@@ -10,6 +10,19 @@ import (
 // cache is cleared and refilled by the series still arriving.
 const maxCachedIdentities = 1 << 16
 
+// maxCacheBytes bounds the same cache by memory: an identity costs about
+// 300 bytes with the usual short names, so 2^16 of them take about 20 MiB;
+// with every name at collectd's longest (127 bytes) one takes up to 1.6
+// KiB, and 2^16 would take 100 MiB. An identity is charged identityBytes.
+const maxCacheBytes = 32 << 20
+
+// Sizes for identityBytes, on 64-bit platforms.
+const (
+	labelBytes      = 32 // a tsdb.Label: two string headers
+	sliceBytes      = 24 // a slice header
+	cacheEntryBytes = 64 // the map's slot and the key's string header
+)
+
 // Label names of a collectd series, in the InfluxDB 1.x naming of
 // ../shared/DESIGN.md §3. They are already in sorted order.
 const (
@@ -37,6 +50,7 @@ type drops map[string]uint64
 type mapper struct {
 	types *TypesDB
 	cache map[string][]tsdb.Labels // identity -> labels per data source
+	bytes int                      // what the cache's entries take (identityBytes)
 	key   []byte                   // scratch for the identity key
 }
 
@@ -107,11 +121,28 @@ func (m *mapper) labels(vl *ValueList, d drops) []tsdb.Labels {
 		}
 		ls[i] = seriesLabels(vl, dsName)
 	}
-	if len(m.cache) >= maxCachedIdentities {
+	cost := identityBytes(k, ls)
+	if len(m.cache) >= maxCachedIdentities || m.bytes+cost > maxCacheBytes {
 		clear(m.cache)
+		m.bytes = 0
 	}
 	m.cache[string(k)] = ls
+	m.bytes += cost
 	return ls
+}
+
+// identityBytes is what one cached identity takes: its key, its label sets
+// and their strings (the interned names counted for each label set that
+// holds them, an upper bound), the slices and the map entry.
+func identityBytes(key []byte, ls []tsdb.Labels) int {
+	n := len(key) + cacheEntryBytes + sliceBytes*(1+len(ls))
+	for _, l := range ls {
+		n += labelBytes * cap(l)
+		for _, lb := range l {
+			n += len(lb.Value) // names are constants
+		}
+	}
+	return n
 }
 
 // seriesLabels builds the sorted labels of one data source of vl.

@@ -106,3 +106,28 @@ func TestMapper_AppendPoints_CachesLabels(t *testing.T) {
 		t.Errorf("%.0f allocations per warm value list", allocs)
 	}
 }
+
+// TestMapper_CacheBytes fills a mapper with identities whose names are all
+// at collectd's longest: the cache is cleared by its byte bound, long
+// before its identity count, and never holds more than maxCacheBytes.
+func TestMapper_CacheBytes(t *testing.T) {
+	m := newMapper(BuiltinTypesDB())
+	long := strings.Repeat("n", maxNameLen-1)
+	d := drops{}
+	const lists = 40_000
+	most, cleared := 0, false
+	for i := range lists {
+		id := strconv.Itoa(i)
+		vl := ValueList{Host: long[len(id):] + id, Plugin: long, PluginInstance: long, Type: "gauge", TypeInstance: long,
+			Values: []Value{{Type: Gauge, Bits: math.Float64bits(1)}}}
+		before := len(m.cache)
+		if pts := m.appendPoints(nil, &vl, 1, d); len(pts) != 1 {
+			t.Fatalf("list %d: %d points", i, len(pts))
+		}
+		cleared = cleared || len(m.cache) < before
+		most = max(most, m.bytes)
+	}
+	if !cleared || most > maxCacheBytes {
+		t.Fatalf("after %d long identities: cleared %v, most bytes %d (bound %d)", lists, cleared, most, maxCacheBytes)
+	}
+}

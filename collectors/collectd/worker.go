@@ -48,7 +48,7 @@ func (w *worker) run(ctx context.Context) {
 				return
 			}
 			w.handle(*d)
-			w.l.putBuf(d)
+			w.l.done(d)
 			if len(w.pts) >= w.l.cfg.BatchSize {
 				w.flush(ctx)
 			}

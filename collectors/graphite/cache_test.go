@@ -2,6 +2,7 @@ package graphite
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -25,6 +26,30 @@ func TestSeriesCache_Put_Bounded(t *testing.T) {
 	}
 	if total == 0 || total > cacheShards*4 {
 		t.Fatalf("%d entries cached, want 1 to %d", total, cacheShards*4)
+	}
+}
+
+// TestSeriesCache_Put_BoundedBytes puts paths of 60 KiB: the shards are
+// emptied by their byte bound long before their entry count, and a path
+// too large for a shard is not cached at all.
+func TestSeriesCache_Put_BoundedBytes(t *testing.T) {
+	c := newSeriesCache(defaultCacheSize)
+	c.perShardBytes = 256 << 10 // 4 MiB in all, so that the test stays small
+	long := strings.Repeat("x", 60<<10)
+	for i := range 400 {
+		p := fmt.Appendf(nil, "%s%d", long, i)
+		c.put(p, lbl(string(p)))
+	}
+	for i := range c.shards {
+		sh := &c.shards[i]
+		if sh.bytes > c.perShardBytes || len(sh.m) > int(c.perShardBytes/(60<<10)) {
+			t.Fatalf("shard %d: %d entries, %d bytes; bound %d bytes", i, len(sh.m), sh.bytes, c.perShardBytes)
+		}
+	}
+	huge := []byte(strings.Repeat("y", 512<<10))
+	c.put(huge, lbl(string(huge)))
+	if _, ok := c.get(huge); ok {
+		t.Fatal("a path larger than a shard's bound was cached")
 	}
 }
 

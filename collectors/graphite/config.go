@@ -79,6 +79,17 @@ type Config struct {
 	BatchSize int `koanf:"batch_size"`
 	// BatchTimeout bounds how long a received point waits to be written.
 	BatchTimeout time.Duration `koanf:"batch_timeout"`
+	// MaxInflightBytes is the memory the TCP connections and the UDP socket
+	// may hold at once for what they received: read buffers, batches of
+	// points and their labels (default DefaultMaxInflightBytes, 32 MiB). A
+	// connection reserves it before it allocates; a silent connection holds
+	// none. When it is all taken, a TCP connection stops reading (the
+	// sender slows down) and waits up to 10 s for it, after writing its own
+	// batch, then is closed with what it had read counted as rejected with
+	// reason "over_budget"; a UDP datagram is dropped and counted
+	// (datagrams, "over_budget"). It must hold at least what one line of
+	// MaxLineBytes needs, twice (1.6 MiB with the default MaxLineBytes).
+	MaxInflightBytes int64 `koanf:"max_inflight_bytes"`
 }
 
 // DefaultConfig returns the embedded defaults: Graphite on :2003, no
@@ -95,6 +106,7 @@ func DefaultConfig() Config {
 		MinRateWindow:           DefaultMinRateWindow,
 		BatchSize:               DefaultBatchSize,
 		BatchTimeout:            DefaultBatchTimeout,
+		MaxInflightBytes:        DefaultMaxInflightBytes,
 	}
 }
 
@@ -120,6 +132,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("graphite.batch_size: %d is outside 1 to 1000000", c.BatchSize)
 	case c.BatchTimeout < time.Millisecond || c.BatchTimeout > time.Minute:
 		return fmt.Errorf("graphite.batch_timeout: %s is outside 1ms to 1m", c.BatchTimeout)
+	case c.MaxInflightBytes < minInflightBytes(c.MaxLineBytes) || c.MaxInflightBytes > 1<<40:
+		return fmt.Errorf("graphite.max_inflight_bytes: %d is outside %d (what lines of graphite.max_line_bytes need) to 1 TiB",
+			c.MaxInflightBytes, minInflightBytes(c.MaxLineBytes))
 	case strings.ContainsAny(c.Separator, " \t\r\n"):
 		return fmt.Errorf("graphite.separator: %q holds whitespace", c.Separator)
 	}

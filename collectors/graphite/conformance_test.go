@@ -337,7 +337,12 @@ func TestConfig_Validate(t *testing.T) {
 	f(func(c *Config) { c.BatchSize = 0 }, "graphite.batch_size")
 	f(func(c *Config) { c.BatchTimeout = 0 }, "graphite.batch_timeout")
 	f(func(c *Config) { c.Separator = " " }, "graphite.separator")
-	if d := DefaultConfig(); d.Addr != ":2003" || d.Separator != "." || d.Templates != nil {
+	f(func(c *Config) { c.MaxInflightBytes = 0 }, "graphite.max_inflight_bytes")
+	f(func(c *Config) { c.MaxInflightBytes = minInflightBytes(c.MaxLineBytes) }, "")
+	f(func(c *Config) { c.MaxInflightBytes = minInflightBytes(c.MaxLineBytes) - 1 }, "graphite.max_inflight_bytes")
+	f(func(c *Config) { c.MaxLineBytes = 64 << 20 }, "graphite.max_inflight_bytes") // a 64 MiB line needs more than 32 MiB
+	f(func(c *Config) { c.MaxInflightBytes = 1<<40 + 1 }, "graphite.max_inflight_bytes")
+	if d := DefaultConfig(); d.Addr != ":2003" || d.Separator != "." || d.Templates != nil || d.MaxInflightBytes != 32<<20 {
 		t.Fatalf("DefaultConfig = %+v", d)
 	}
 }

@@ -104,11 +104,11 @@
 // serves until its context is cancelled. Each TCP connection has its own
 // goroutine, line buffer and batch; its points are written every
 // graphite.batch_size points or graphite.batch_timeout after the first one
-// waiting, and when the connection ends. A bounded path -> series cache,
-// shared by the connections, makes a known path cost one lookup and no
-// allocation. UDP datagrams are
-// each parsed whole, their last line with or without "\n", into one shared
-// batch. Silent connections are closed after graphite.idle_timeout; a
+// waiting, when the connection ends, and earlier when others wait for
+// graphite.max_inflight_bytes (see Memory). A bounded path -> series
+// cache, shared by the connections, makes a known path cost one lookup and
+// no allocation. UDP datagrams are each parsed whole, their last line with
+// or without "\n", into one shared batch. Silent connections are closed after graphite.idle_timeout; a
 // partial last line is parsed when the sender closes cleanly and counted as
 // "truncated" otherwise.
 // When the store is overloaded (tsdb.ErrOverloaded) a write is retried
@@ -149,22 +149,88 @@
 //     ("too_many_from_source"). Off by default because many hosts may send
 //     from one NAT address; set it where each host has its own.
 //
+// # Memory
+//
+// Admission comes before allocation (issue 8): what the connections and
+// the UDP socket hold for what they received is bounded by one budget,
+// graphite.max_inflight_bytes (32 MiB), which a stream takes from before
+// it allocates and gives back once it no longer holds the memory:
+//
+//   - a read buffer: each connection reads into its own 1 KiB buffer, which
+//     costs nothing of the budget, so a silent or trickling connection
+//     holds nothing of it. When a read fills that buffer (the sender has
+//     more) and the budget has room, it takes a 64 KiB buffer plus a 64 KiB
+//     grant for its batch (without room it reads on in the small buffer);
+//     when one incomplete line fills the buffer, it must grow: to 64 KiB,
+//     then doubling up to graphite.max_line_bytes+1, each step charged
+//     first. Once reads bring less than 1 KiB, what it holds moves back
+//     into the small buffer and the big one is given back;
+//   - its batch: the array, grown in steps (64, 128, ... up to batch_size
+//     points of 64 bytes) each charged before it is allocated, and each
+//     point's labels (32 bytes a label and their strings; labels shared
+//     with the cache are charged to every point that holds them, an upper
+//     bound of what the batch keeps alive);
+//   - before a path that is not cached is mapped, a bound of what mapping
+//     it allocates (the path's copy, one label per ";" and per template
+//     tag, the joined template parts).
+//
+// A batch gives back its labels when it is written, and its array too when
+// others wait; a stream holding some of the budget comes back from a read
+// at least every 100 ms to do that when others wait. When the budget has
+// no room, a stream writes its own batch first. If that is not enough a
+// TCP connection waits for the budget, in turn and for at most 10 s,
+// without reading its socket: the kernel's window closes and the sender
+// slows down, nothing is dropped. Only if the wait fails (the budget stays
+// full 10 s, the connection is evicted, or the listener stops) is the
+// connection closed, its parsed lines written, and the lines it had read
+// but not parsed counted (lines, "over_budget") with the connection
+// (connections, "over_budget"). UDP cannot slow its senders: a datagram
+// that finds less than a grant free, even after the socket's batch is
+// written, is dropped and counted (datagrams, "over_budget"), and a line
+// past that (lines, "over_budget"). Listener.Inflight reports the budget,
+// its high-water mark and how many reservations waited.
+//
+// The worst case with the defaults, from the arithmetic:
+//
+//   - before: each of graphite.max_connections (1,000) connections kept a
+//     64 KiB read buffer and, once it had filled a batch, the batch's array
+//     (grown by append to 10,368 points × 64 B = 648 KiB), for its life:
+//     1,000 × 712 KiB = 695 MiB, plus the labels of the batches' points
+//     that were not cached (a batch of 10,000 new 100-byte paths: 10,000 ×
+//     (the path's copy + one 32-byte label) = 1.3 MiB, so about 2 GiB in
+//     all; with 64 KiB paths, 625 MiB a batch: nothing bounded it),
+//     plus the series cache of 2^18 paths (about 50 MB, but 2^18 × 2 × 64
+//     KiB = 32 GiB with the longest paths);
+//   - now: graphite.max_inflight_bytes (32 MiB) for every read buffer past
+//     the small one, every batch and every point's labels, TCP and UDP
+//     together; outside it, per connection its 1 KiB buffer, its goroutine
+//     and structures (about 7 KiB measured for an idle one, so 1,000 ×
+//     8 KiB = 8 MiB), the UDP socket's 64 KiB buffer, and the series cache,
+//     bounded by its byte limit (cacheBytes, 64 MiB; about 50 MB with
+//     typical paths). Together about 32 + 8 + 64 = 104 MiB at most.
+//
+// graphite.max_inflight_bytes must hold what one line of
+// graphite.max_line_bytes needs, for a connection and for UDP: 2 × (a
+// buffer of the line, ten times the line for its labels, two grants), 1.6
+// MiB with the default 64 KiB lines; Config.Validate says so.
+//
 // # Statistics
 //
 // Everything is counted in a collectors.Stats with protocol "graphite":
-// samples written; rejected lines (parse, too_long, truncated), samples
-// (nan, overloaded, too_many_series, out_of_bounds, invalid_series, invalid_value, shutdown,
-// store_error) and connections (too_many_connections, too_many_from_source,
-// evicted, too_slow, idle_timeout); bytes
-// received; connections accepted (each UDP datagram counts as one).
+// samples written; rejected lines (parse, too_long, truncated,
+// over_budget), samples (nan, overloaded, too_many_series, out_of_bounds,
+// invalid_series, invalid_value, shutdown, store_error), connections
+// (too_many_connections, too_many_from_source, evicted, too_slow,
+// idle_timeout, over_budget) and datagrams (over_budget); bytes received;
+// connections accepted (each UDP datagram counts as one).
 //
 // # Concurrency
 //
 // Parser is immutable and safe for concurrent use. Listener's Run may be
 // called once; it returns after closing the sockets and every connection,
 // writing the pending batches (bounded to 10 s), and waiting for every
-// goroutine it started. Explain is safe for concurrent use and works on a
-// disabled listener.
+// goroutine it started. Explain and Inflight are safe for concurrent use;
+// Explain works on a disabled listener.
 //
 // # Imports
 //

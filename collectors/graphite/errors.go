@@ -14,6 +14,11 @@ var (
 	ErrNaN = errors.New("value is NaN")
 )
 
+// errOverBudget means graphite.max_inflight_bytes had no room for a line:
+// the line is dropped and counted (reason "over_budget"), never stored
+// past the budget.
+var errOverBudget = errors.New("no room in graphite.max_inflight_bytes")
+
 // ParseError reports a line that is not Graphite plaintext.
 type ParseError struct {
 	Line int    // 1-based line number within the connection or datagram

@@ -36,9 +36,14 @@ type Listener struct {
 	w      collectors.Writer
 	parser *Parser
 	cache  *seriesCache // path -> series, shared by the connections
-	log    *slog.Logger
-	stats  *collectors.Stats
-	now    func() time.Time
+	// inflight is graphite.max_inflight_bytes, shared by the connections
+	// and the UDP socket; bufs pools the read buffers of readBufSize it
+	// pays for.
+	inflight *collectors.Budget
+	bufs     sync.Pool
+	log      *slog.Logger
+	stats    *collectors.Stats
+	now      func() time.Time
 
 	tcp       net.Listener   // nil when disabled
 	udp       net.PacketConn // nil when disabled
@@ -72,7 +77,7 @@ func New(cfg Config, w collectors.Writer, opts Options) (*Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Listener{cfg: cfg, w: w, parser: p, cache: newSeriesCache(defaultCacheSize), log: opts.Logger, stats: opts.Stats, now: opts.Now,
+	l := &Listener{cfg: cfg, w: w, parser: p, cache: newSeriesCache(defaultCacheSize), inflight: collectors.NewBudget(cfg.MaxInflightBytes), log: opts.Logger, stats: opts.Stats, now: opts.Now,
 		conns: make(map[*slot]struct{}), perSource: make(map[netip.Addr]int), summaryEvery: summaryEvery, evictMinIdle: evictMinIdle}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -197,7 +202,7 @@ func (l *Listener) acceptLoop(ctx context.Context) {
 			continue
 		}
 		pause = 0
-		s, stop := l.admit(c)
+		s, stop := l.admit(ctx, c)
 		if stop {
 			return
 		}

@@ -89,3 +89,32 @@ func sendLines(b *testing.B, addr string, chunk []byte, n int) {
 		n -= min(n, 1000)
 	}
 }
+
+// BenchmarkStream_Line measures what a connection does per line once it is
+// read: parse (through the series cache), take the point's room from
+// graphite.max_inflight_bytes, append it to the batch, and hand full
+// batches to a Writer that only counts.
+//
+//	go test ./collectors/graphite -run '^$' -bench Stream_Line -count 6
+func BenchmarkStream_Line(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Addr = ""
+	w := &discard{}
+	l, err := New(cfg, w, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := l.newStream(context.Background(), "bench")
+	lines := benchLines(1000)
+	b.SetBytes(int64(len(lines[0]) + 1))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		s.line(lines[i%len(lines)], testNow)
+		i++
+	}
+	s.flush()
+	if got := w.n.Load(); got != int64(i) {
+		b.Fatalf("%d points written, want %d", got, i)
+	}
+}

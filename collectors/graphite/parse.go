@@ -15,6 +15,11 @@ import (
 // for concurrent use.
 type Parser struct {
 	ts *templateSet
+	// fixedLabels and maxSep feed mappingBound: the most labels a path
+	// gets besides its ";" tags (the metric name, graphite.tags, one
+	// template's tags and tag parts), and the longest separator.
+	fixedLabels int
+	maxSep      int
 }
 
 // NewParser compiles cfg's templates, separator and tags. Errors name the
@@ -24,7 +29,20 @@ func NewParser(cfg Config) (*Parser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Parser{ts: ts}, nil
+	p := &Parser{ts: ts, fixedLabels: 1 + len(ts.global), maxSep: 1}
+	most := 0
+	for _, t := range append([]*template{ts.def}, ts.list...) {
+		n := len(t.tags)
+		for _, part := range t.parts {
+			if part.kind == partTag {
+				n++
+			}
+		}
+		most = max(most, n)
+		p.maxSep = max(p.maxSep, len(t.sep))
+	}
+	p.fixedLabels += most
+	return p, nil
 }
 
 // ParseLine parses one line, given without its "\n" (a trailing "\r" is

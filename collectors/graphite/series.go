@@ -17,6 +17,10 @@ type decoder struct {
 	p     *Parser
 	cache *seriesCache // nil disables caching
 	elems []string     // scratch for the path's elements
+	// reserve, when set, is asked for Parser.mappingBound of a path before
+	// the path is resolved (a cache miss): admission before allocation. When
+	// it refuses, parse returns errOverBudget having allocated nothing.
+	reserve func(n int64) bool
 }
 
 // newDecoder returns a decoder that remembers series in cache.
@@ -55,11 +59,16 @@ func (d *decoder) labels(path []byte, col int) (tsdb.Labels, error) {
 			return ls, nil
 		}
 	}
+	if d.reserve != nil && !d.reserve(d.p.mappingBound(path)) {
+		return nil, errOverBudget
+	}
 	res, err := d.p.resolve(string(path), col, d.elems[:0])
 	if err != nil {
 		return nil, err
 	}
-	d.elems = res.elems[:0]
+	if d.elems = res.elems[:0]; cap(d.elems) > maxScratchElems {
+		d.elems = nil // a path of many elements: its scratch is not kept
+	}
 	if d.cache != nil {
 		d.cache.put(path, res.labels)
 	}

@@ -1,6 +1,7 @@
 package graphite
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"sync/atomic"
@@ -19,6 +20,10 @@ const evictMinIdle = time.Second
 type slot struct {
 	conn net.Conn
 	src  netip.Addr // the sender's IP address, for graphite.max_connections_per_source
+	// ctx ends when the connection is dropped (evicted, or ended) or Run's
+	// context is cancelled, so that a wait for the budget ends with it.
+	ctx    context.Context
+	cancel context.CancelFunc
 	// perByte is the idle time one delivered byte makes up for: 1/MinRate
 	// seconds, or 0 when MinRate is 0 (then any byte ends the idle time).
 	perByte time.Duration
@@ -29,9 +34,11 @@ type slot struct {
 	paid atomic.Int64
 }
 
-// newSlot returns the slot of c, accepted at now.
-func (l *Listener) newSlot(c net.Conn, now time.Time) *slot {
+// newSlot returns the slot of c, accepted at now; its context is derived
+// from ctx, Run's.
+func (l *Listener) newSlot(ctx context.Context, c net.Conn, now time.Time) *slot {
 	s := &slot{conn: c, src: remoteIP(c)}
+	s.ctx, s.cancel = context.WithCancel(ctx)
 	if l.cfg.MinRate > 0 {
 		s.perByte = time.Second / time.Duration(l.cfg.MinRate)
 	}
@@ -58,6 +65,12 @@ func (s *slot) delivered(n int, now time.Time) {
 	s.paid.Store(paid)
 }
 
+// excuse records that the connection waited d, up to now, for the budget:
+// time the listener did not read, which does not count as idle.
+func (s *slot) excuse(d time.Duration, now time.Time) {
+	s.paid.Store(min(s.paid.Load()+int64(d), now.UnixNano()))
+}
+
 // idle returns how far behind MinRate the connection is at now: the time
 // since it was accepted, less what its bytes made up for. A connection that
 // never sends is idle since its accept; one that trickles a byte a second
@@ -72,25 +85,28 @@ func (s *slot) idle(now time.Time) time.Duration {
 // connections that keep up, or when the listener is shutting down (then
 // stop is true). When every slot is taken it evicts the connection with the
 // longest idle time to make room.
-func (l *Listener) admit(c net.Conn) (s *slot, stop bool) {
+func (l *Listener) admit(ctx context.Context, c net.Conn) (s *slot, stop bool) {
 	now := time.Now()
-	s = l.newSlot(c, now)
+	s = l.newSlot(ctx, c, now)
 	var victim *slot
 	l.mu.Lock()
 	switch {
 	case l.closing:
 		l.mu.Unlock()
 		c.Close()
+		s.cancel()
 		return nil, true
 	case l.cfg.MaxConnectionsPerSource > 0 && l.perSource[s.src] >= l.cfg.MaxConnectionsPerSource:
 		l.mu.Unlock()
 		c.Close()
+		s.cancel()
 		l.stats.Reject("connections", "too_many_from_source", 1)
 		return nil, false
 	case len(l.conns) >= l.cfg.MaxConnections:
 		if victim = l.longestIdleLocked(now); victim == nil {
 			l.mu.Unlock()
 			c.Close()
+			s.cancel()
 			l.stats.Reject("connections", "too_many_connections", 1)
 			return nil, false
 		}
@@ -128,6 +144,7 @@ func (l *Listener) dropLocked(s *slot) {
 		return
 	}
 	delete(l.conns, s)
+	s.cancel() // ends a wait for the budget
 	if l.perSource[s.src]--; l.perSource[s.src] <= 0 {
 		delete(l.perSource, s.src)
 	}
@@ -163,6 +180,15 @@ func (m *midLine) note(n int, in bool, now time.Time) {
 		m.since, m.bytes = now, 0
 	default:
 		m.bytes += n
+	}
+}
+
+// restart starts the current window again at now, if a line is
+// incomplete: the time before was spent waiting for the budget, not
+// receiving.
+func (m *midLine) restart(now time.Time) {
+	if !m.since.IsZero() {
+		m.since, m.bytes = now, 0
 	}
 }
 

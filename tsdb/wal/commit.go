@@ -18,7 +18,7 @@ func (w *WAL) commit(buf []byte, reqs []pendingReq) {
 			i++
 			continue
 		}
-		if w.segSize > 0 && w.segSize+int64(r.end-start) > w.opts.SegmentSize {
+		if w.segSize > segmentHeaderSize && w.segSize+int64(r.end-start) > w.opts.SegmentSize {
 			if err := w.roll(); err != nil {
 				r.wt.finish(0, err)
 				start, i = r.end, i+1
@@ -77,12 +77,12 @@ func (w *WAL) write(p []byte) (int, error) {
 }
 
 // cut serves a Cut request: it starts a new segment unless the current one
-// is empty, and returns the number of the segment now current.
+// holds no record yet, and returns the number of the segment now current.
 func (w *WAL) cut() (int, error) {
 	if err := w.appendErr(); err != nil {
 		return 0, err
 	}
-	if w.segSize > 0 {
+	if w.segSize > segmentHeaderSize {
 		if err := w.roll(); err != nil {
 			return 0, err
 		}
@@ -91,15 +91,16 @@ func (w *WAL) cut() (int, error) {
 }
 
 // roll finishes the current segment, which every earlier commit has already
-// synced, and creates the next one. A failure leaves the current segment in
-// place, complete, and stops the WAL appending until recover succeeds: the
-// next commit would not fit it either.
+// synced, and creates the next one, whose header records the finished one's
+// size. A failure leaves the current segment in place, complete, and stops
+// the WAL appending until recover succeeds: the next commit would not fit it
+// either.
 func (w *WAL) roll() error {
 	if err := w.appendErr(); err != nil {
 		return err
 	}
 	next := w.cur + 1
-	f, err := w.newSegment(next)
+	f, err := w.newSegment(segmentHeader{seg: next, prevSeg: w.cur, prevSize: w.segSize})
 	if err != nil {
 		return w.fail(err)
 	}

@@ -17,27 +17,67 @@
 //	  00000003.seg   current segment (the only one ever written)
 //	  probe.tmp      only while recovering from a failed append (removed by Open)
 //
-// A segment is a plain concatenation of records, with no file header:
+// A segment (format version 1) is a 28-byte header followed by a plain
+// concatenation of records. All integers are little-endian:
 //
+//	header, 28 bytes:
+//	┌────────┬─────────┬─────────┬─────────┬──────────┬───────────┬────────┐
+//	│ "OWAL" │ version │ hdr len │ segment │ prev seg │ prev size │ crc    │
+//	│ 4 B    │ u16 = 1 │ u16 =28 │ u32     │ u32      │ u64       │ u32    │
+//	└────────┴─────────┴─────────┴─────────┴──────────┴───────────┴────────┘
+//	records:
 //	┌──────────────┬──────────────┬──────────┬──────────────────┐
 //	│ len uint32le │ crc uint32le │ type u8  │ payload, len B   │ ...
 //	└──────────────┴──────────────┴──────────┴──────────────────┘
 //
-// len is the length of the payload as stored. crc is CRC-32C (Castagnoli)
+// In the header, segment is the segment's own number. prev seg and prev size
+// are the number and the size in bytes of the segment before it when it was
+// created (the highest-numbered one then present; 0 and 0 for the first
+// segment of a directory): the size the writer had written and synced when
+// it rolled over, or after a failed append the size it had synced (see
+// "Running out of space"), or, for the segment Open creates, the size of that
+// segment after Open cut any torn tail. crc is CRC-32C (Castagnoli)
+// over the 24 bytes before it. Every later version will keep the magic,
+// version and hdr len where they are and end its header with a CRC-32C of
+// the bytes before it, so that a reader can tell a version it does not know
+// from a damaged header. The header is written and fdatasync'd before the
+// segment's name is made durable, so a segment that exists after a crash
+// holds its whole header (or, if the file system persisted the name first,
+// nothing or part of it: see "Recovery").
+//
+// In a record, len is the length of the payload as stored. crc is CRC-32C
 // over the type byte followed by the stored payload. The low seven bits of
 // type are the caller's Record.Type; the top bit (0x80) says the payload is
 // snappy-compressed (block format), which Log does only when Options.Compress
 // is set and compression makes the payload smaller.
 //
+// Segments written before the header existed (format version 0) are records
+// from offset 0, with no header. Replay reads both, in any mix: a segment is
+// of version 1 if it starts with "OWAL". Read as a record length that magic
+// is 0x4C41574F, more than MaxRecordSize, so no version 0 segment whose first
+// record is valid starts with it. A build that predates the header reads a
+// version 1 segment as a version 0 one whose first 28 bytes are damage: it
+// logs them at ERROR, skips them and replays every record.
+//
 // A segment is finished when the next commit would make it larger than
-// Options.SegmentSize; a single Log call larger than that goes alone into a
-// segment. The records of one Log call always land in one segment, in order.
+// Options.SegmentSize (the header included); a single Log call larger than
+// that goes alone into a segment. The records of one Log call always land in
+// one segment, in order.
 //
 // Open never appends to an existing segment: it creates a new one after the
 // last, so what a previous process wrote (and Replay reads) and what this
 // process writes never overlap.
 //
 // # Recovery
+//
+// Open first repairs the last segment that holds any bytes, the only one a
+// crash can have left half-written: if it ends in a bad record with nothing
+// valid after it (a torn tail: a record cut short, a CRC mismatch, zeros, a
+// header cut short by a crash during the segment's creation), Open logs a
+// warning and truncates the file at the start of that record (at offset 0
+// for a torn header). It then creates the new segment, whose header records
+// the repaired size. Everything else is Replay's to report; Replay changes
+// no file.
 //
 // Replay reads the segments that existed when Open ran, in order. A bad
 // record (truncated, a length past the end of the file, a CRC mismatch, an
@@ -50,23 +90,60 @@
 // flipped byte thus loses the one record that holds it, not the rest of the
 // segment. Replay logs each damaged segment at ERROR with the bytes skipped,
 // the damaged regions, the records found after the damage and the first bad
-// offset, and leaves the file as it is, for inspection.
+// offset, and leaves the file as it is, for inspection. A bad record at the
+// end of a segment other than the last is such damage too (a segment is
+// complete and synced before the next one is created).
 //
-// Only a bad record with nothing valid after it, in the last non-empty
-// segment, is a torn tail, the normal result of a crash during a write:
-// Replay logs a warning and truncates the file at the start of the bad
-// record. In an earlier segment the same is damage (a segment is complete
-// and synced before the next one is created): it is logged at ERROR and
-// skipped. A segment missing between two others is logged at ERROR by name
-// (Truncate deletes the oldest first, so a gap is never normal). What the
-// format cannot see is lost silently: a segment cut exactly at a record
-// boundary, or to zero bytes, looks like one that ended there.
+// A header that is cut short or fails its CRC (a flipped byte anywhere in
+// it, the magic included) is logged at ERROR by file name; its fields are
+// not trusted, and Replay resynchronises from offset 0 as after a bad
+// record (so the damage line follows, with the header's bytes skipped), and
+// the records after it are still replayed. A valid header of a
+// version this build does not know is logged at ERROR and its segment is not
+// read (the file is left as it is). A header whose segment number is not
+// the file's (a renamed or copied file) is logged at ERROR; its records are
+// replayed.
+//
+// Each segment is then checked against the header of the one after it (the
+// next segment in the directory, or for the last one the segment Open
+// created), when that header is valid and names it as its predecessor:
+//
+//   - shorter than the recorded size: the segment was cut, and the records
+//     past the cut are lost. Replay logs an ERROR with the file, the
+//     expected and actual sizes, the bytes missing and the records it could
+//     replay, and goes on with the next segment. This is what shows a cut at
+//     a record boundary, or to zero bytes, which the records alone cannot.
+//   - longer: bytes were added after the next segment was created. Nothing
+//     is lost, so Replay replays them and logs a warning with the extra
+//     bytes. The causes are outside the normal flow: a failed append whose
+//     unsynced tail could not be cut off (its records were never
+//     acknowledged; see "Running out of space"), a second process writing
+//     the same directory, or a file replaced by hand.
+//
+// A segment missing between two others is logged at ERROR by name (Truncate
+// deletes the oldest first, so a gap is never normal).
+//
+// What the format still cannot see, and so loses silently:
+//
+//   - a cut at a record boundary (or to zero bytes) of the newest segment
+//     before the next Open has recorded its size: after a crash it looks
+//     exactly like a crash that came before the lost records were written
+//     (and acknowledged). So does the newest segment deleted (its number is
+//     then reused). Once an Open has recorded its size in the next
+//     segment's header, it is checked like any other.
+//   - a cut at a record boundary of a version 0 segment followed by another
+//     version 0 segment; the last version 0 segment before the first
+//     version 1 one is checked.
+//   - a cut of a segment whose successor's header is damaged or names
+//     another predecessor (a segment missing between them, itself logged),
+//     and a deleted oldest segment (Truncate deletes those).
 //
 // # Durability
 //
 // One writer goroutine drains the queue, writes everything pending with one
 // write(2), calls fdatasync(2) once (File.Sync off Linux) and then wakes every
-// waiting Log. The directory is fsynced after a segment is created or deleted.
+// waiting Log. A new segment's header is fdatasync'd when the file is created,
+// and the directory is fsynced after a segment is created or deleted.
 //
 // # Running out of space
 //
@@ -86,10 +163,12 @@
 //
 //  1. it truncates the failed segment to its last fdatasync'd size and
 //     closes it (if that fails, Replay later skips the rest as damage, or
-//     returns whole records whose Log failed: harmless either way);
+//     returns whole records whose Log failed, harmless either way, and
+//     warns that the segment is longer than recorded);
 //  2. it writes 1 MiB to probe.tmp, fdatasyncs and removes it, so that the
 //     WAL does not resume on a disk that is still full;
-//  3. it creates the next segment and fsyncs the directory, and takes writes
+//  3. it creates the next segment, whose header records the failed
+//     segment's fdatasync'd size, fsyncs the directory, and takes writes
 //     again (logged at INFO with how long it was down).
 //
 // Close on a WAL that cannot append drops the unsynced tail the same way and

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -81,14 +82,15 @@ func TestSegmentReader_Next(t *testing.T) {
 }
 
 // writeRecords logs n records of 20..59 bytes, one call each, into a fresh
-// WAL in dir and returns them and the segment's record offsets.
+// WAL in dir and returns them and the segment's record offsets (after its
+// header), then its size.
 func writeRecords(t *testing.T, dir string, n int) (recs []Record, offs []int64, seg int) {
 	t.Helper()
 	w, err := Open(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var off int64
+	off := int64(segmentHeaderSize)
 	for i := range n {
 		r := Record{Type: byte(i), Data: testData(2*i+1, 20+i%40)}
 		seg = mustLog(t, w, r)
@@ -132,8 +134,8 @@ func checkRecovery(t *testing.T, data []byte, want []Record, wantSize int64) {
 	if int64(len(data)) > wantSize && !strings.Contains(logs.String(), "torn wal tail") {
 		t.Fatalf("no torn-tail warning logged: %q", logs.String())
 	}
-	if w.Size() != wantSize {
-		t.Fatalf("Size = %d after repair, want %d", w.Size(), wantSize)
+	if w.Size() != wantSize+segmentHeaderSize {
+		t.Fatalf("Size = %d after repair, want %d and the new segment's header", w.Size(), wantSize)
 	}
 	mustLog(t, w, Record{Type: 99, Data: []byte("after reopen")})
 	if err := w.Close(); err != nil {
@@ -194,6 +196,9 @@ func TestWAL_Replay_CorruptMiddleSegment(t *testing.T) {
 	for i := range 40 {
 		r := Record{Type: 1, Data: testData(2*i+1, 100)}
 		seg := mustLog(t, w, r)
+		if _, ok := offs[seg]; !ok {
+			offs[seg] = segmentHeaderSize
+		}
 		all = append(all, logged{seg, offs[seg], r})
 		offs[seg] += int64(headerSize + len(r.Data))
 	}
@@ -278,13 +283,19 @@ const maxFuzzInput = 1 << 20
 // FuzzReplay treats arbitrary bytes as a segment file left by an earlier
 // process: Open and Replay must not panic or hang, and must leave a prefix of
 // the input that replays the same records with no further repair (damage
-// before the torn tail, if any, is skipped and reported again).
+// before the torn tail, if any, is skipped and reported again), and whose
+// size is the one the header of the next segment recorded.
 //
 //	go test -run '^$' -fuzz FuzzReplay -fuzztime 30s ./tsdb/wal/
 func FuzzReplay(f *testing.F) {
+	two := bytes.Join([][]byte{rawRecord(1, []byte("hello")), rawRecord(2, nil)}, nil)
+	hdr := segmentHeader{seg: 1}.encode()
 	f.Add([]byte{})
-	f.Add(bytes.Join([][]byte{rawRecord(1, []byte("hello")), rawRecord(2, nil)}, nil))
+	f.Add(two)
 	f.Add(rawRecord(3|flagSnappy, snappy.Encode(nil, bytes.Repeat([]byte("abc"), 100))))
+	f.Add(hdr[:])
+	f.Add(slices.Concat(hdr[:], two))
+	f.Add(hdr[:10])
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > maxFuzzInput {
 			t.Skip()
@@ -308,7 +319,8 @@ func FuzzReplay(f *testing.F) {
 			t.Fatal(err)
 		}
 		second := replayAll(t, w)
-		if len(second) != len(first) || strings.Contains(logs.String(), "torn wal tail") {
+		if len(second) != len(first) || strings.Contains(logs.String(), "torn wal tail") ||
+			strings.Contains(logs.String(), "cut short") || strings.Contains(logs.String(), "longer than") {
 			t.Fatalf("second replay: %d records (first %d), log %q", len(second), len(first), logs.String())
 		}
 		if again, err := os.Stat(p); err != nil || again.Size() != st.Size() {

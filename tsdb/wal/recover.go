@@ -70,7 +70,9 @@ func (w *WAL) recover() bool {
 	next := w.nextSegment()
 	err := w.probe()
 	if err == nil {
-		f, err = w.newSegment(next)
+		// The failed segment ends at its last fdatasync, unless dropUnsynced
+		// could not cut it there (Replay then finds it longer).
+		f, err = w.newSegment(segmentHeader{seg: next, prevSeg: w.cur, prevSize: w.synced})
 	}
 	if err != nil {
 		_ = w.fail(err)
@@ -167,13 +169,13 @@ func (w *WAL) nextSegment() int {
 	return next
 }
 
-// newSegment creates segment n and fsyncs the directory so that the new
-// name survives a crash. On failure it removes what it created.
-func (w *WAL) newSegment(n int) (*os.File, error) {
+// newSegment creates segment h.seg with header h and fsyncs the directory so
+// that the new name survives a crash. On failure it removes what it created.
+func (w *WAL) newSegment(h segmentHeader) (*os.File, error) {
 	if err := w.inject("create"); err != nil {
 		return nil, err
 	}
-	f, err := createSegment(w.dir, n)
+	f, err := createSegment(w.dir, h)
 	if err != nil {
 		return nil, err
 	}
@@ -185,9 +187,11 @@ func (w *WAL) newSegment(n int) (*os.File, error) {
 	return f, nil
 }
 
-// setSegment makes f, segment n, the current segment.
+// setSegment makes f, segment n, which holds only its header (synced), the
+// current segment.
 func (w *WAL) setSegment(f *os.File, n int) {
-	w.f, w.segSize, w.synced = f, 0, 0
+	w.f, w.segSize, w.synced = f, segmentHeaderSize, segmentHeaderSize
+	w.size.Add(segmentHeaderSize)
 	w.mu.Lock()
 	w.cur = n
 	w.mu.Unlock()

@@ -106,7 +106,7 @@ func TestWAL_Log_FullDiskRecovers(t *testing.T) {
 			if strings.Join(data, "|") != "acknowledged before|acknowledged after" {
 				t.Errorf("replayed %q, want exactly the acknowledged records", data)
 			}
-			if size := segmentSizes(t, dir)[first]; size != int64(headerSize+len("acknowledged before")) {
+			if size := segmentSizes(t, dir)[first]; size != int64(segmentHeaderSize+headerSize+len("acknowledged before")) {
 				t.Errorf("failed segment has %d bytes, want its unsynced tail dropped", size)
 			}
 			s := logs.String()
@@ -165,7 +165,7 @@ func TestWAL_Close_WhileFailing(t *testing.T) {
 	if len(got) != 1 || string(got[0].rec.Data) != "durable" {
 		t.Fatalf("replayed %+v, want only the acknowledged record", got)
 	}
-	if sizes := segmentSizes(t, dir); sizes[1] != int64(headerSize+len("durable")) {
+	if sizes := segmentSizes(t, dir); sizes[1] != int64(segmentHeaderSize+headerSize+len("durable")) {
 		t.Errorf("segment sizes %v: the unsynced tail was not dropped", sizes)
 	}
 }

@@ -3,7 +3,6 @@ package wal
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 )
 
@@ -14,14 +13,14 @@ const replayBufSize = 1 << 20
 // was opened, in segment and write order, with the record's segment number.
 // rec.Data is valid only during the call; copy what must outlive it.
 //
-// A bad record is skipped: Replay resynchronises on the next valid record of
-// the same segment and logs, at ERROR, each damaged segment with the bytes
-// skipped. Only a bad record with nothing valid after it in the last
-// non-empty segment is a torn tail: Replay logs a warning and truncates the
-// segment there. A segment missing between two others is logged at ERROR
-// by name. Replay returns fn's first error, ctx's error, or an I/O error; it
-// does not return an error for damage it has handled (see the package
-// documentation).
+// Replay reports damage and goes on; it never changes a file (Open has cut
+// any torn tail). A bad record is skipped: Replay resynchronises on the next
+// valid record of the same segment and logs, at ERROR, each damaged segment
+// with the bytes skipped. A segment shorter than the size its successor's
+// header recorded was cut, and a segment missing between two others was
+// lost: both are logged at ERROR by name. Replay returns fn's first error,
+// ctx's error, or an I/O error; it does not return an error for damage it
+// has handled (see the package documentation).
 //
 // Replay may run while Log writes, since they never share a segment, and
 // may run again. fn must not call Replay or Truncate (they wait for Replay).
@@ -38,20 +37,27 @@ func (w *WAL) Replay(ctx context.Context, fn func(seg int, rec Record) error) er
 	if err != nil {
 		return fmt.Errorf("replay wal: %w", err)
 	}
-	tail := -1
 	for i, s := range segs {
 		if s.n >= w.start {
 			segs = segs[:i]
 			break
 		}
-		if s.size > 0 {
-			tail = i
-		}
 	}
 	w.logMissing(segs)
 	r := newSegmentReader(replayBufSize)
 	for i, s := range segs {
-		if err := w.replaySegment(ctx, r, s.n, i == tail, fn); err != nil {
+		// What the next segment's header says about this one: the current
+		// segment's header for the last.
+		next, ok := w.startHeader, true
+		if i+1 < len(segs) {
+			if next, ok, err = readHeader(segmentPath(w.dir, segs[i+1].n)); err != nil {
+				return fmt.Errorf("replay wal %q: segment %d: %w", w.dir, segs[i+1].n, err)
+			}
+		}
+		if !ok || next.prevSeg != s.n {
+			next = segmentHeader{}
+		}
+		if err := w.replaySegment(ctx, r, s.n, next, fn); err != nil {
 			return fmt.Errorf("replay wal %q: %w", w.dir, err)
 		}
 	}
@@ -76,23 +82,13 @@ func (w *WAL) logMissing(segs []segmentFile) {
 	}
 }
 
-// damage sums up the bad records skipped in one segment.
-type damage struct {
-	regions   int         // bad records resynchronised past (or skipped to the end)
-	skipped   int64       // bytes skipped
-	first     *corruption // the first bad record
-	recovered int         // records replayed after the first bad one
-}
-
-// replaySegment replays segment n; tail says it is the last non-empty one.
-func (w *WAL) replaySegment(ctx context.Context, r *segmentReader, n int, tail bool,
+// replaySegment replays segment n and reports what is wrong with it. next is
+// the header of the segment created after it, if that header names n (the
+// zero header otherwise).
+func (w *WAL) replaySegment(ctx context.Context, r *segmentReader, n int, next segmentHeader,
 	fn func(seg int, rec Record) error) error {
 	p := segmentPath(w.dir, n)
-	flag := os.O_RDONLY
-	if tail {
-		flag = os.O_RDWR
-	}
-	f, err := os.OpenFile(p, flag, 0)
+	f, err := os.Open(p)
 	if err != nil {
 		return fmt.Errorf("open segment: %w", err)
 	}
@@ -101,93 +97,60 @@ func (w *WAL) replaySegment(ctx context.Context, r *segmentReader, n int, tail b
 	if err != nil {
 		return fmt.Errorf("stat segment: %w", err)
 	}
-	size := st.Size()
-	r.reset(f, 0, size)
-	var d damage
-	var rest []byte // the segment from restOff on, read at the first bad record
-	var restOff int64
-	for i := 0; ; i++ {
-		if i%256 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		rec, err := r.next()
-		if err == nil {
-			if d.first != nil {
-				d.recovered++
-			}
-			if err := fn(n, rec); err != nil {
-				return fmt.Errorf("segment %d: %w", n, err)
-			}
-			continue
-		}
-		if err == io.EOF {
-			break
-		}
-		c := asCorruption(err)
-		if c == nil {
-			return fmt.Errorf("segment %q: %w", p, err)
-		}
-		if rest == nil {
-			if rest, err = readRest(f, c.off, size); err != nil {
-				return fmt.Errorf("segment %q: %w", p, err)
-			}
-			restOff = c.off
-		}
-		whole := restOff+int64(len(rest)) == size
-		at := r.resync(rest[c.off-restOff:])
-		if at < 0 && tail && whole {
-			if err := w.truncateTornTail(f, n, size, c); err != nil {
-				return err
-			}
-			break
-		}
-		if d.first == nil {
-			d.first = c
-		}
-		d.regions++
-		if at < 0 {
-			d.skipped += size - c.off
-			break
-		}
-		d.skipped += int64(at)
-		next := c.off + int64(at)
-		if _, err := f.Seek(next, io.SeekStart); err != nil {
-			return fmt.Errorf("segment %q: %w", p, err)
-		}
-		r.reset(f, next, size)
+	res, err := scanSegment(ctx, r, f, n, st.Size(), fn)
+	if err != nil {
+		return fmt.Errorf("segment %q: %w", p, err)
+	}
+	w.logHeader(n, p, res)
+	d := res.damage
+	if c := res.badEnd; c != nil {
+		// Not the last segment, or Open would have cut it: damage.
+		d.add(c, res.size-c.off)
 	}
 	if d.first != nil {
 		w.opts.Logger.Error("damaged wal records skipped", logKeySegment, n, logKeyRegions, d.regions,
 			logKeySkipped, d.skipped, logKeyRecovered, d.recovered,
 			logKeyOffset, d.first.off, logKeyReason, d.first.reason)
 	}
+	w.checkSize(n, p, res, next)
 	return nil
 }
 
-// readRest reads segment f from off to its end, or resyncMaxRead of it.
-func readRest(f *os.File, off, size int64) ([]byte, error) {
-	b := make([]byte, min(size-off, resyncMaxRead))
-	if _, err := f.ReadAt(b, off); err != nil {
-		return nil, fmt.Errorf("read after bad record at offset %d: %w", off, err)
+// logHeader logs what is wrong with the header of segment n, at path p.
+func (w *WAL) logHeader(n int, p string, res scanResult) {
+	switch {
+	case res.state == headerDamaged:
+		w.opts.Logger.Error("wal segment header damaged: replaying the records after it; "+
+			"the size of the segment before it is not checked",
+			logKeySegment, n, logKeyFile, p, logKeyReason, res.hdrReason)
+	case res.state == headerUnknown:
+		w.opts.Logger.Error("wal segment has an unknown format: its records are not replayed",
+			logKeySegment, n, logKeyFile, p, logKeyReason, res.hdrReason, logKeySkipped, res.size)
+	case res.state == headerOK && res.hdr.seg != n:
+		w.opts.Logger.Error("wal segment header names another segment: the file was renamed or copied",
+			logKeySegment, n, logKeyFile, p, logKeyHeaderSegment, res.hdr.seg)
 	}
-	return b, nil
 }
 
-// truncateTornTail cuts segment f, the last non-empty one, at the bad record
-// c, after which nothing valid follows: the normal result of a crash during
-// a write.
-func (w *WAL) truncateTornTail(f *os.File, n int, size int64, c *corruption) error {
-	dropped := size - c.off
-	w.opts.Logger.Warn("torn wal tail, truncating",
-		logKeySegment, n, logKeyOffset, c.off, logKeyReason, c.reason, logKeyDropped, dropped)
-	if err := f.Truncate(c.off); err != nil {
-		return fmt.Errorf("truncate torn tail: %w", err)
+// checkSize compares the size of segment n, at path p, with the size that
+// next, the header of the segment created after it, recorded: shorter means
+// records were cut off its end (even at a record boundary, which nothing
+// else shows), longer means bytes were added after the next segment was
+// created.
+func (w *WAL) checkSize(n int, p string, res scanResult, next segmentHeader) {
+	if next.prevSeg != n || res.size == next.prevSize {
+		return
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("truncate torn tail: %w", err)
+	if res.size < next.prevSize {
+		w.opts.Logger.Error("wal segment cut short: the records at its end are lost",
+			logKeySegment, n, logKeyFile, p, logKeyExpected, next.prevSize, logKeyActual, res.size,
+			logKeyMissingBytes, next.prevSize-res.size, logKeyRecords, res.records,
+			logKeyRecordedBy, segmentName(next.seg))
+		return
 	}
-	w.size.Add(-dropped)
-	return nil
+	w.opts.Logger.Warn("wal segment longer than when the next segment was created: "+
+		"replaying the records added since",
+		logKeySegment, n, logKeyFile, p, logKeyExpected, next.prevSize, logKeyActual, res.size,
+		logKeyExtra, res.size-next.prevSize, logKeyRecords, res.records,
+		logKeyRecordedBy, segmentName(next.seg))
 }

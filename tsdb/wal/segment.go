@@ -71,15 +71,27 @@ func listSegments(dir string) ([]segmentFile, error) {
 	return segs, nil
 }
 
-// createSegment creates segment n in dir, which must not exist yet. The
-// caller fsyncs dir afterwards, so that the new name survives a crash.
-func createSegment(dir string, n int) (*os.File, error) {
-	if n > maxSegment {
-		return nil, fmt.Errorf("create segment %d: number exceeds %d digits", n, segmentDigits)
+// createSegment creates segment h.seg in dir, which must not exist yet, and
+// writes and fdatasyncs its header, so that the header is durable before the
+// segment's name is. The caller fsyncs dir afterwards, so that the new name
+// survives a crash. On failure nothing is left behind (unless the removal
+// fails too).
+func createSegment(dir string, h segmentHeader) (*os.File, error) {
+	if h.seg > maxSegment {
+		return nil, fmt.Errorf("create segment %d: number exceeds %d digits", h.seg, segmentDigits)
 	}
-	f, err := os.OpenFile(segmentPath(dir, n), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := os.OpenFile(segmentPath(dir, h.seg), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("create segment: %w", err)
+	}
+	b := h.encode()
+	if _, err = f.Write(b[:]); err == nil {
+		err = fdatasync(f)
+	}
+	if err != nil {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+		return nil, fmt.Errorf("write header of segment %q: %w", f.Name(), err)
 	}
 	return f, nil
 }

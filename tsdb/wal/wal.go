@@ -61,6 +61,9 @@ type WAL struct {
 	dir   string
 	opts  Options
 	start int // first segment this WAL writes; Replay reads the ones below
+	// startHeader is the header of segment start: it records the size of
+	// the segment before it, as Open left it.
+	startHeader segmentHeader
 
 	size  atomic.Int64 // bytes in segment files
 	syncs atomic.Int64 // successful fdatasync calls, for benchmarks
@@ -89,7 +92,7 @@ type WAL struct {
 
 	// Owned by the writer goroutine, and by Close after it has stopped.
 	f       *os.File // current segment; after a failure the failed one, nil once recover has dropped it
-	segSize int64    // bytes written to f
+	segSize int64    // bytes in f, its header included
 	synced  int64    // bytes of f made durable by fdatasync; a failure drops the rest
 	retry   retryState
 }
@@ -111,15 +114,17 @@ func (w *WAL) inject(op string) error {
 	return w.hooks.fault(op)
 }
 
-// Open opens the WAL in dir, creating dir if needed. It starts a new segment
-// numbered after the last existing one (or 1) and never appends to an older
-// one. Call Replay to read what earlier processes wrote.
+// Open opens the WAL in dir, creating dir if needed. It cuts a torn tail off
+// the last segment that holds any bytes (logged at WARN), then starts a new
+// segment numbered after the last existing one (or 1), whose header records
+// the size of that last one, and never appends to an older one. Call Replay
+// to read what earlier processes wrote.
 func Open(dir string, opts Options) (*WAL, error) {
 	return openWAL(dir, opts, hooks{})
 }
 
 // openWAL is Open with test hooks.
-func openWAL(dir string, opts Options, h hooks) (*WAL, error) {
+func openWAL(dir string, opts Options, hk hooks) (*WAL, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, fmt.Errorf("open wal %q: %w", dir, err)
@@ -134,13 +139,18 @@ func openWAL(dir string, opts Options, h hooks) (*WAL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open wal: %w", err)
 	}
-	start := 1
+	if tail := lastNonEmpty(segs); tail >= 0 {
+		if segs[tail].size, err = repairTail(dir, segs[tail], opts.Logger); err != nil {
+			return nil, fmt.Errorf("open wal %q: %w", dir, err)
+		}
+	}
+	h := segmentHeader{seg: 1}
 	var total int64
 	for _, s := range segs {
 		total += s.size
-		start = s.n + 1
+		h = segmentHeader{seg: s.n + 1, prevSeg: s.n, prevSize: s.size}
 	}
-	f, err := createSegment(dir, start)
+	f, err := createSegment(dir, h)
 	if err != nil {
 		return nil, fmt.Errorf("open wal: %w", err)
 	}
@@ -149,20 +159,35 @@ func openWAL(dir string, opts Options, h hooks) (*WAL, error) {
 		return nil, fmt.Errorf("open wal: new segment %q: %w", f.Name(), err)
 	}
 	w := &WAL{
-		dir:   dir,
-		opts:  opts,
-		start: start,
-		wake:  make(chan struct{}, 1),
-		hooks: h,
-		space: make(chan struct{}),
-		cur:   start,
-		f:     f,
+		dir:         dir,
+		opts:        opts,
+		start:       h.seg,
+		startHeader: h,
+		wake:        make(chan struct{}, 1),
+		hooks:       hk,
+		space:       make(chan struct{}),
+		cur:         h.seg,
+		f:           f,
+		segSize:     segmentHeaderSize,
+		synced:      segmentHeaderSize,
 	}
-	w.size.Store(total)
+	w.size.Store(total + segmentHeaderSize)
 	w.encoders.New = func() any { return new(encoder) }
 	w.waiters.New = func() any { return &waiter{done: make(chan struct{}, 1)} }
 	w.wg.Go(w.run)
 	return w, nil
+}
+
+// lastNonEmpty returns the index of the last of segs that holds any bytes,
+// or -1. An empty segment is one whose creation a crash interrupted (or one
+// of the headerless format that was never written).
+func lastNonEmpty(segs []segmentFile) int {
+	for i := len(segs) - 1; i >= 0; i-- {
+		if segs[i].size > 0 {
+			return i
+		}
+	}
+	return -1
 }
 
 // makeDir creates dir if it is missing and then fsyncs its parent, so that

@@ -68,6 +68,9 @@ func lineChart(spec lineSpec, m query.Matrix, r Range) Chart {
 	if spec.Max != nil {
 		yAxis.Max = *spec.Max
 	}
+	if len(spec.Thresholds) > 0 { // echarts does not widen the axis for mark lines
+		stretchForThresholds(&yAxis, spec, m)
+	}
 	line.SetGlobalOptions(
 		charts.WithAnimation(false),
 		charts.WithTooltipOpts(opts.Tooltip{Trigger: "axis"}),
@@ -78,39 +81,116 @@ func lineChart(spec lineSpec, m query.Matrix, r Range) Chart {
 	)
 	gap := int64(r.Step/time.Millisecond) * 3 / 2
 	for i, s := range m {
-		data := make([]opts.LineData, 0, len(s.Points)+8)
-		for j, p := range s.Points {
-			if j > 0 && p.T-s.Points[j-1].T > gap {
-				data = append(data, opts.LineData{Value: []any{s.Points[j-1].T + 1, nil}}) // a gap, not a slope
-			}
-			data = append(data, opts.LineData{Value: []any{p.T, jsonNumber(p.V)}})
-		}
+		data := points(s.Points, gap)
 		so := []charts.SeriesOpts{charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(len(s.Points) < 3)})}
 		if spec.Stack {
 			so = append(so, charts.WithLineChartOpts(opts.LineChart{Stack: "total", ShowSymbol: opts.Bool(false)}),
 				charts.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.3)}))
 		}
 		if i == 0 && len(spec.Thresholds) > 0 {
-			so = append(so, charts.WithMarkLineNameYAxisItemOpts(thresholdLines(spec.Thresholds)...),
+			so = append(so, withThresholds(spec.Thresholds),
 				charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}}))
 		}
-		line.AddSeries(seriesName(s.Labels, spec.Legend), data, so...)
+		line.AddSeries(seriesName(s.Labels, spec.Legend), nil, so...)
+		line.MultiSeries[len(line.MultiSeries)-1].Data = data
 	}
 	c.Option = chartJSON(line)
 	return c
 }
 
-// thresholdLines turns thresholds into markLine items.
-func thresholdLines(ts []Threshold) []opts.MarkLineNameYAxisItem {
-	items := make([]opts.MarkLineNameYAxisItem, len(ts))
-	for i, t := range ts {
-		name := t.Label
-		if name == "" {
-			name = query.FormatValue(t.Value)
+// points returns a series' points as echarts' [t, v] pairs (plain pairs
+// rather than go-echarts' {"value": [t, v]} objects: a third of a page's
+// weight), with a null point where the series has a gap wider than gap
+// milliseconds, so that echarts draws a gap rather than a slope.
+func points(ps []query.Point, gap int64) [][2]any {
+	data := make([][2]any, 0, len(ps)+8)
+	for j, p := range ps {
+		if j > 0 && p.T-ps[j-1].T > gap {
+			data = append(data, [2]any{ps[j-1].T + 1, nil})
 		}
-		items[i] = opts.MarkLineNameYAxisItem{Name: name, YAxis: t.Value}
+		data = append(data, [2]any{p.T, jsonNumber(p.V)})
 	}
-	return items
+	return data
+}
+
+// stretchForThresholds widens the y axis to show thresholds beyond the
+// data, on the sides the spec does not fix.
+func stretchForThresholds(y *opts.YAxis, spec lineSpec, m query.Matrix) {
+	lo, hi := dataBounds(m, spec.Stack)
+	tlo, thi := math.Inf(1), math.Inf(-1)
+	for _, t := range spec.Thresholds {
+		tlo, thi = min(tlo, t.Value), max(thi, t.Value)
+	}
+	pad := (max(hi, thi) - min(lo, tlo)) * 0.05
+	if spec.Max == nil && thi > hi {
+		y.Max = thi + pad
+	}
+	if spec.Min == nil && tlo < lo {
+		y.Min = tlo - pad
+	}
+}
+
+// dataBounds returns the lowest and highest values drawn: of the points,
+// or of their sums at each time when the series are stacked.
+func dataBounds(m query.Matrix, stack bool) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	if stack {
+		sums := map[int64]float64{}
+		for _, s := range m {
+			for _, p := range s.Points {
+				if !math.IsNaN(p.V) && !math.IsInf(p.V, 0) {
+					sums[p.T] += p.V
+				}
+			}
+		}
+		for _, v := range sums {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		return min(lo, 0), hi
+	}
+	for _, s := range m {
+		for _, p := range s.Points {
+			if !math.IsNaN(p.V) && !math.IsInf(p.V, 0) {
+				lo, hi = min(lo, p.V), max(hi, p.V)
+			}
+		}
+	}
+	return lo, hi
+}
+
+// thresholdColors colour thresholds that name no colour, by order: the
+// first is a warning, the second critical.
+var thresholdColors = []string{"#d98a00", "#c9302c", "#5b6475"}
+
+// thresholdItem is one echarts markLine item: a horizontal line at YAxis
+// in its own colour (go-echarts' item type has no line style).
+type thresholdItem struct {
+	Name      string         `json:"name"`
+	YAxis     float64        `json:"yAxis"`
+	LineStyle map[string]any `json:"lineStyle"`
+	Label     map[string]any `json:"label"`
+}
+
+// withThresholds draws ts as horizontal lines on a series.
+func withThresholds(ts []Threshold) charts.SeriesOpts {
+	return func(s *charts.SingleSeries) {
+		if s.MarkLines == nil {
+			s.MarkLines = &opts.MarkLines{}
+		}
+		for i, t := range ts {
+			name := t.Label
+			if name == "" {
+				name = query.FormatValue(t.Value)
+			}
+			color := t.Color
+			if color == "" {
+				color = thresholdColors[min(i, len(thresholdColors)-1)]
+			}
+			s.MarkLines.Data = append(s.MarkLines.Data, thresholdItem{Name: name, YAxis: t.Value,
+				LineStyle: map[string]any{"color": color, "type": "dashed", "width": 1},
+				Label:     map[string]any{"formatter": "{b}", "color": color}})
+		}
+	}
 }
 
 // legendSpace leaves room under the grid for a legend when there is one.

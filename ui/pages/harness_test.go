@@ -79,8 +79,11 @@ func newTestSite(t testing.TB, now time.Time, o siteOptions) *testSite {
 	}
 	for _, r := range s.pages.Routes() {
 		role := ui.RoleRead
-		if r.Admin {
+		switch {
+		case r.Admin:
 			role = ui.RoleAdmin
+		case r.Public:
+			role = ui.RolePublic
 		}
 		srv.Mount(r.Pattern, role, ui.RefuseText, r.Handler)
 	}

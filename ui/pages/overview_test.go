@@ -1,6 +1,8 @@
 package pages
 
 import (
+	"compress/gzip"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -77,5 +79,24 @@ func TestExpandVars(t *testing.T) {
 	rg.Step = 10 * time.Second
 	if got := expandVars("[$__rate_interval]", rg, nil); got != "[40s]" {
 		t.Errorf("short step: %s, want [40s]", got)
+	}
+}
+
+func TestAssets_Gzip(t *testing.T) {
+	s := newTestSite(t, time.Now(), siteOptions{})
+	req, _ := http.NewRequest(http.MethodGet, s.srv.URL+"/ui/assets/outpost.js", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := http.DefaultTransport.RoundTrip(req) // no transparent decompression
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil || resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("Content-Encoding %q, %v", resp.Header.Get("Content-Encoding"), err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil || !strings.Contains(string(b), "data-option") {
+		t.Errorf("gunzipped outpost.js: %v %q", err, b[:min(len(b), 80)])
 	}
 }

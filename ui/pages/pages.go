@@ -19,7 +19,37 @@ import (
 
 // Config is the pages' part of outpost's configuration (key "ui").
 type Config struct {
-	// Dashboards lists globs of dashboard YAML files.
+	// Dashboards lists globs of dashboard YAML files (filepath.Glob
+	// syntax, relative to the working directory), one dashboard a file,
+	// shown at /dashboards/NAME for NAME.yml. Files are read on first use
+	// and again when one changes; a file with problems is listed on
+	// /dashboards with each problem's file:line:col and key, and keeps
+	// out only itself. The format (dashboards_format.go has it all):
+	//
+	//	title: Fleet overview
+	//	description: CPU and disk of every host
+	//	from: now-6h                  # default range; refresh: 1m likewise
+	//	variables:                    # a form on the page; var-host=... in the URL
+	//	  - name: host                # $host or ${host} in queries
+	//	    label: host               # values of a label (or values: [a, b]),
+	//	    match: cpu_usage_idle     # among the series of this selector
+	//	    all: true                 # offer All (all_value, default .*)
+	//	rows:
+	//	  - title: CPU
+	//	    panels:
+	//	      - title: CPU busy
+	//	        kind: line            # or stat (the last value)
+	//	        unit: percent         # bytes, bytes/s, bits/s, s, short
+	//	        stack: false
+	//	        min: 0
+	//	        max: 100
+	//	        expr: 100 - cpu_usage_idle{cpu="cpu-total",host=~"$host"}
+	//	        legend: '{{host}}'    # or queries: [{expr, legend}, ...]
+	//	        thresholds: [{value: 90, color: red, label: busy}]
+	//
+	// Queries may use $__interval, $__rate_interval and $__range.
+	// Unknown keys and variables, and queries that do not parse, are
+	// errors.
 	Dashboards []string `koanf:"dashboards"`
 }
 
@@ -76,6 +106,9 @@ type Deps struct {
 	DataDir string
 	// ConfigYAML returns the configuration in effect with secrets masked.
 	ConfigYAML func() string
+	// Store returns the store's figures for the status page (*tsdb.DB's
+	// Stats); nil leaves the page with the directory's size and Series.
+	Store StoreStats
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -86,6 +119,7 @@ type Deps struct {
 type Route struct {
 	Pattern string
 	Admin   bool
+	Public  bool // needs no token (the favicon, which browsers fetch without asking)
 	Handler http.Handler
 }
 
@@ -124,7 +158,7 @@ func New(cfg Config, d Deps) (*Pages, error) {
 		if f == "layout.html" {
 			continue
 		}
-		if p.tmpl[f], err = parsePage(f); err != nil {
+		if p.tmpl[f], err = parsePage(f, p.assets); err != nil {
 			return nil, err
 		}
 	}
@@ -146,6 +180,7 @@ func (p *Pages) Routes() []Route {
 	rs := []Route{
 		{Pattern: "GET /{$}", Handler: http.HandlerFunc(p.overview)},
 		{Pattern: "GET " + assetsPrefix + "{name}", Handler: p.assets},
+		{Pattern: "GET /favicon.ico", Public: true, Handler: http.HandlerFunc(favicon)},
 	}
 	for _, section := range [][]Route{p.hostRoutes(), p.dashboardRoutes(), p.exploreRoutes(), p.alertRoutes(),
 		p.ruleRoutes(), p.statusRoutes()} {
@@ -204,4 +239,13 @@ func (p *Pages) instant(ctx context.Context, q string, t time.Time) (query.Vecto
 		return query.Vector{{T: v.T, V: v.V}}, nil
 	}
 	return nil, fmt.Errorf("query %q gave a %s, not series", q, v.Type())
+}
+
+// favicon answers the browser's own request for /favicon.ico (a page's
+// data: icon covers HTML pages; plain-text answers have none) with no
+// content, so that it is neither an error in the console nor asked again
+// for a day.
+func favicon(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.WriteHeader(http.StatusNoContent)
 }

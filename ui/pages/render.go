@@ -50,9 +50,12 @@ type page struct {
 	RefreshChoices []string
 }
 
-// funcs are the template functions every page may use.
-func funcs() template.FuncMap {
+// funcs are the template functions every page may use; asset names an
+// embedded asset's URL with its content hash, so a browser that cached an
+// older binary's script asks for the new one.
+func funcs(a *assets) template.FuncMap {
 	return template.FuncMap{
+		"asset":       a.url,
 		"seconds":     func(d time.Duration) int { return int(d / time.Second) },
 		"value":       formatValue,
 		"bytes":       formatBytes,
@@ -67,8 +70,8 @@ func funcs() template.FuncMap {
 }
 
 // parsePage parses the layout with one page's template file.
-func parsePage(file string) (*template.Template, error) {
-	t, err := template.New(file).Funcs(funcs()).ParseFS(templateFS, "templates/layout.html", "templates/"+file)
+func parsePage(file string, a *assets) (*template.Template, error) {
+	t, err := template.New(file).Funcs(funcs(a)).ParseFS(templateFS, "templates/layout.html", "templates/"+file)
 	if err != nil {
 		return nil, fmt.Errorf("parse page template %s: %w", file, err)
 	}
