@@ -2,13 +2,13 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"outpost/alerting"
-	"outpost/collectors"
 	"outpost/collectors/collectd"
 	"outpost/collectors/graphite"
+	"outpost/collectors/host"
 	"outpost/collectors/influx"
+	"outpost/collectors/promrw"
 	"outpost/query"
 	"outpost/tsdb"
 	"outpost/ui"
@@ -28,10 +28,11 @@ type config struct {
 	Influx   influx.Config   `koanf:"influx"`
 	Graphite graphite.Config `koanf:"graphite"`
 	Collectd collectd.Config `koanf:"collectd"`
-	Host     hostConfig      `koanf:"host"`
+	Host     host.Config     `koanf:"host"`
 	Query    query.Config    `koanf:"query"`
 	Alerting alerting.Config `koanf:"alerting"`
 	UI       pages.Config    `koanf:"ui"`
+	Promrw   promrw.Config   `koanf:"promrw"`
 }
 
 // defaultConfig returns the embedded defaults: every package's DefaultConfig.
@@ -47,7 +48,8 @@ func defaultConfig() config {
 		Query:    query.DefaultConfig(),
 		Alerting: alerting.DefaultConfig(),
 		UI:       pages.DefaultConfig(),
-		Host:     hostConfig{Enabled: true, SelfInterval: collectors.DefaultSelfMetricsInterval},
+		Promrw:   promrw.DefaultConfig(),
+		Host:     host.DefaultConfig(),
 	}
 }
 
@@ -55,7 +57,7 @@ func defaultConfig() config {
 // bad value.
 func (c config) Validate() error {
 	for _, s := range []interface{ Validate() error }{
-		c.Storage, c.HTTP, c.Auth, c.Log, c.Influx, c.Graphite, c.Collectd, c.Host, c.Query, c.Alerting, c.UI,
+		c.Storage, c.HTTP, c.Auth, c.Log, c.Influx, c.Graphite, c.Collectd, c.Host, c.Query, c.Alerting, c.UI, c.Promrw,
 	} {
 		if err := s.Validate(); err != nil {
 			return err
@@ -83,26 +85,6 @@ func (c logConfig) Validate() error {
 	case "text", "json":
 	default:
 		return fmt.Errorf("log.format: %q is not text or json", c.Format)
-	}
-	return nil
-}
-
-// hostConfig is the built-in host collector's section (key "host"). The
-// collector of this machine's metrics is not built yet; with Enabled,
-// outpost's own ingest statistics (outpost_ingest_*) are written as series.
-type hostConfig struct {
-	// Enabled turns the collector of this machine's and outpost's own
-	// metrics on.
-	Enabled bool `koanf:"enabled"`
-	// SelfInterval is how often outpost's own ingest statistics are
-	// written as series (default 10s).
-	SelfInterval time.Duration `koanf:"self_interval"`
-}
-
-// Validate names the first key with a bad value.
-func (c hostConfig) Validate() error {
-	if c.SelfInterval < 100*time.Millisecond || c.SelfInterval > time.Hour {
-		return fmt.Errorf("host.self_interval: %s is outside 100ms to 1h", c.SelfInterval)
 	}
 	return nil
 }

@@ -29,7 +29,9 @@ import (
 	"outpost/collectors"
 	"outpost/collectors/collectd"
 	"outpost/collectors/graphite"
+	"outpost/collectors/host"
 	"outpost/collectors/influx"
+	"outpost/collectors/promrw"
 	"outpost/query"
 	"outpost/tsdb"
 	"outpost/ui"
@@ -43,8 +45,13 @@ func main() { os.Exit(run(os.Args[1:], os.Environ(), os.Stdout, os.Stderr)) }
 
 // run is main with its inputs and outputs as arguments; it returns the exit
 // status: 0 after a clean shutdown, 1 when serving failed, 2 for a bad
-// command line or configuration (one line on stderr).
+// command line or configuration (one line on stderr). The other commands
+// (cli.go) return theirs.
 func run(argv, environ []string, stdout, stderr io.Writer) int {
+	cmd, argv := splitCommand(argv) // nil for serve, the default command
+	if cmd != nil {
+		return cmd(argv, environ, stdout, stderr)
+	}
 	a, err := parseArgs(argv, stderr)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
@@ -78,6 +85,7 @@ func run(argv, environ []string, stdout, stderr io.Writer) int {
 // serve opens the store, builds the collectors and the HTTP server, runs
 // them until ctx is cancelled or one fails, and closes the store last.
 func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
+	cfg.Storage.Path = absDataPath(cfg.Storage.Path)
 	log.Info("starting outpost", "version", version, "data", cfg.Storage.Path)
 	db, err := tsdb.Open(cfg.Storage, tsdb.Options{Logger: log.With("component", "tsdb")})
 	if err != nil {
@@ -116,7 +124,18 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	if err != nil {
 		return err
 	}
-	stats := []*collectors.Stats{influxStats, gl.Stats(), cl.Stats(), ul.Stats()}
+	var hc *host.Collector // this machine's metrics, under Telegraf's names
+	if cfg.Host.Enabled {
+		if hc, err = host.New(cfg.Host, db, host.Options{Logger: log}); err != nil {
+			log.Warn("host collector off: this machine's metrics are not recorded", "component", "host", "err", err)
+			hc = nil
+		}
+	}
+	rw := promrw.New(db, cfg.Promrw, promrw.Options{MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Logger: log})
+	stats := append([]*collectors.Stats{influxStats, gl.Stats(), cl.Stats(), ul.Stats()}, rw.Stats()...)
+	if hc != nil {
+		stats = append(stats, hc.Stats())
+	}
 	engine := query.NewEngine(db, cfg.Query.Options(log.With("component", "query"), nil))
 	if cfg.Alerting.ExternalURL == "" {
 		cfg.Alerting.ExternalURL = externalURL(cfg.HTTP)
@@ -135,7 +154,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	api := query.NewAPI(engine, db, query.APIOptions{
 		Logger: log.With("component", "query"), Revision: version, Rules: am.RuleGroups, Alerts: am.PromAlerts,
 	})
-	mountRoutes(srv, db, inf, gl, api, alerting.NewAPI(am), stats)
+	mountRoutes(srv, db, inf, gl, rw, api, alerting.NewAPI(am), stats)
 	if err := srv.Listen(); err != nil {
 		return err
 	}
@@ -152,6 +171,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 		return err
 	}
 	logRoutes(log, srv, len(cfg.Auth.Tokens))
+	logListening(log, cfg, srv, gl, cl, ul) // cmd_serve.go: every socket is bound by now
 
 	g, gctx := errgroup.WithContext(ctx)
 	for _, r := range []interface{ Run(context.Context) error }{srv, gl, cl, ul, am} {
@@ -159,9 +179,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	}
 	g.Go(func() error { return reloadOnHangup(gctx, am, log) })
 	if cfg.Host.Enabled {
-		log.Info("the host collector is not built yet: only outpost's own ingest counters are recorded", "component", "host")
 		self := collectors.NewSelfMetrics(db, collectors.SelfMetricsOptions{Logger: log, Interval: cfg.Host.SelfInterval}, stats...)
 		g.Go(func() error { return self.Run(gctx) })
+		if hc != nil {
+			g.Go(func() error { return hc.Run(gctx) })
+		}
 	}
 	// Every Run returns once gctx is cancelled (a signal, or one of them
 	// failed) and its goroutines have ended: the HTTP server after in-flight

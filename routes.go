@@ -10,6 +10,7 @@ import (
 	"outpost/collectors/collectd"
 	"outpost/collectors/graphite"
 	"outpost/collectors/influx"
+	"outpost/collectors/promrw"
 	"outpost/query"
 	"outpost/tsdb"
 	"outpost/ui"
@@ -19,7 +20,7 @@ import (
 // mountRoutes is outpost's route table: every HTTP route, the role a request
 // needs (see ui's package comment) and who answers its refusals (the
 // package that owns the route, in its API's shape).
-func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.Listener, api *query.API,
+func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.Listener, rw *promrw.Handler, api *query.API,
 	al *alerting.API, stats []*collectors.Stats) {
 	type h = http.HandlerFunc
 	// Probes: open even when tokens are configured.
@@ -32,6 +33,9 @@ func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.
 	srv.Mount("POST /api/v2/write", ui.RoleWrite, inf.RefuseV2, h(inf.WriteV2))
 	srv.Mount("POST /query", ui.RoleWrite, inf.RefuseV1, h(inf.Query))
 	srv.Mount("GET /query", ui.RoleRead, inf.RefuseV1, h(inf.Query))
+	// Prometheus remote write 1.0 and VictoriaMetrics' JSON-lines import.
+	srv.Mount("POST /api/v1/write", ui.RoleWrite, rw.Refuse, h(rw.Write))
+	srv.Mount("POST /api/v1/import", ui.RoleWrite, rw.Refuse, h(rw.Import))
 	srv.Mount("POST /api/v1/graphite/explain", ui.RoleRead, gl.RefuseExplain, h(gl.Explain))
 
 	// Prometheus HTTP API (query package), as Grafana and promtool call it.

@@ -310,7 +310,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		errc <- err
 	})
-	s.log.Info("http server listening", "addr", ln.Addr().String(), "tls", useTLS)
+	s.log.Debug("http server serving", "addr", ln.Addr().String(), "tls", useTLS) // main logs "listening" once every listener is bound
 
 	var err error
 	select {

@@ -134,7 +134,7 @@ func (l *Listener) listen() error {
 	}
 	l.conn = conn
 	l.queue = make(chan *[]byte, l.cfg.QueueSize)
-	l.log.Info("listening", "addr", conn.LocalAddr().String(), "security_level", l.level.String(),
+	l.log.Debug("socket bound", "addr", conn.LocalAddr().String(), "security_level", l.level.String(),
 		"types", l.types.Len(), "read_buffer", got)
 	return nil
 }
