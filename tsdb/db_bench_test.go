@@ -113,16 +113,16 @@ func (c *atomicCounter) next() int64 {
 	return c.n
 }
 
-// BenchmarkDB_Select reads one metric of 1,000 series over 24 h at 10 s
-// (8.64 M samples) from flushed partitions, decoding every sample.
-func BenchmarkDB_Select(b *testing.B) {
+// selectBenchDB returns a store holding one metric of 1,000 series over
+// 24 h at 10 s (8.64 M samples), flushed to a day file.
+func selectBenchDB(b *testing.B) *DB {
 	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := newTestClock(day.Add(25 * time.Hour))
 	db, err := Open(testConfig(b.TempDir()), Options{Now: clock.Now, MaintainEvery: time.Hour})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
+	b.Cleanup(func() { db.Close() })
 	ctx := context.Background()
 	for _, pts := range benchPoints(1000, 8640, day.UnixMilli(), "usage_user") {
 		if err := db.Write(ctx, pts); err != nil {
@@ -132,6 +132,14 @@ func BenchmarkDB_Select(b *testing.B) {
 	if err := db.Flush(ctx); err != nil {
 		b.Fatal(err)
 	}
+	return db
+}
+
+// BenchmarkDB_Select reads one metric of 1,000 series over 24 h at 10 s
+// (8.64 M samples) from flushed partitions, decoding every sample.
+func BenchmarkDB_Select(b *testing.B) {
+	db := selectBenchDB(b)
+	ctx := context.Background()
 	m := MustNewMatcher(MatchEqual, MetricName, "cpu_usage_user")
 	b.ReportAllocs()
 	var samples int
@@ -150,4 +158,35 @@ func BenchmarkDB_Select(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*samples), "ns/sample")
 	b.ReportMetric(float64(samples), "samples")
+}
+
+// BenchmarkDB_SelectBatches reads the chunks of BenchmarkDB_Select's
+// series batch by batch under a budget, decoding nothing: the cost of the
+// bounded read alone (sizing, charging, copying, checking CRCs). B/op is
+// what a Select allocates; held-B the most its budget held at once, which
+// DefaultBatchBytes bounds (besides the sorted list of series).
+func BenchmarkDB_SelectBatches(b *testing.B) {
+	db := selectBenchDB(b)
+	ctx := context.Background()
+	m := MustNewMatcher(MatchEqual, MetricName, "cpu_usage_user")
+	budget := &testBudget{limit: 1 << 40}
+	b.ReportAllocs()
+	var series int
+	for b.Loop() {
+		ss, err := db.SelectWith(ctx, SelectOptions{Mint: MinTime, Maxt: MaxTime, Budget: budget}, []*Matcher{m})
+		if err != nil {
+			b.Fatal(err)
+		}
+		series = 0
+		for batch := ss.NextBatch(); batch != nil; batch = ss.NextBatch() {
+			series += len(batch)
+		}
+		if err := ss.Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if series != 1000 || budget.used != 0 {
+		b.Fatalf("read %d series, %d bytes still held; want 1000 and none", series, budget.used)
+	}
+	b.ReportMetric(float64(budget.peak), "held-B")
 }

@@ -131,13 +131,17 @@
 // one flush runs at a time in the background goroutine Open starts and
 // Close stops. Select finds the matching series (and sorts them by labels)
 // before it returns; the SeriesSet then reads their compressed chunks a
-// batch at a time (DefaultBatchBytes) as it is iterated: each batch is
-// sized from the head and the day files without copying anything, charged
-// to the caller's ReadBudget (SelectWith), then copied, a large batch with
-// up to four goroutines reading day files in parallel, joined before the
-// batch is returned. Each batch is a consistent view of its series; a
-// Series stays valid once yielded, and its Iterators may run on other
-// goroutines.
+// batch at a time as it is iterated: each batch (at most half of
+// DefaultBatchBytes) is sized from the head and the day files without
+// copying anything, charged to the caller's ReadBudget (SelectWith), then
+// copied with one cursor per bucket into an arena the set reuses from
+// batch to batch; while the caller works through one batch, the next is
+// charged and read ahead on its own goroutine, so both together stay
+// within the batch bound. Each batch is a consistent view of its series.
+// A Series is valid until the set moves past its batch: its labels stay,
+// but its Iterator then returns ErrBatchReleased at its next chunk, so
+// callers finish a batch's series (on any goroutines) before calling Next
+// again.
 //
 // # Reading
 //

@@ -16,10 +16,13 @@ type source struct {
 	ooo   []Sample
 }
 
-// seriesData is what a Series reads its samples from.
+// seriesData is what a Series reads its samples from. Chunks read from the
+// store are in buf, as long as buf's generation is gen.
 type seriesData struct {
 	mint, maxt int64
 	srcs       []source // sorted by (start, rank)
+	buf        *chunkBuf
+	gen        uint32
 }
 
 // Iterator walks a series' samples in ascending time order, one per
@@ -56,6 +59,10 @@ func newIterator(d seriesData) *Iterator {
 // epoch group; false when there is none.
 func (it *Iterator) loadGroup() bool {
 	if it.next >= len(it.d.srcs) || it.err != nil {
+		return false
+	}
+	if it.d.released() {
+		it.err = ErrBatchReleased
 		return false
 	}
 	i, start := it.next, it.d.srcs[it.next].start
@@ -256,6 +263,10 @@ func (it *Iterator) Samples(dst []Sample) []Sample {
 // read either with NextBatch and SkipTo or with Next and SeekTo, not both.
 func (it *Iterator) NextBatch() ([]int64, []float64, bool) {
 	for it.next < len(it.d.srcs) && it.err == nil {
+		if it.d.released() {
+			it.err = ErrBatchReleased
+			return nil, nil, false
+		}
 		i, start := it.next, it.d.srcs[it.next].start
 		j := i + 1
 		for j < len(it.d.srcs) && it.d.srcs[j].start == start {

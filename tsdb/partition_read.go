@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"encoding/binary"
 	"fmt"
 	"runtime/debug"
 	"slices"
@@ -84,33 +85,68 @@ func (p *partition) eachFlush(mint, maxt int64, fn func(start int64, seq uint16,
 	return err
 }
 
-// read appends to out, for every id in want, the chunks of buckets whose
-// samples overlap [mint, maxt], in (epoch, seq) order. A chunk whose CRC
+// read appends to out, for every id in want, copies of the chunks of
+// buckets whose samples overlap [mint, maxt], in (epoch, seq) order (see
+// readChunks).
+func (p *partition) read(mint, maxt int64, want *roaring.Bitmap, metricOf func(uint32) uint32, out map[uint32][]partChunk) error {
+	ids := want.ToArray()
+	return p.readChunks(mint, maxt, ids, want, metricOf, func(i int, start int64, seq uint16, chunk []byte) {
+		out[ids[i]] = append(out[ids[i]], partChunk{start: start, seq: seq, data: slices.Clone(chunk)})
+	})
+}
+
+// readChunks calls fn, for every series ids[i] (ascending, the members of
+// want) with a chunk in a bucket whose samples overlap [mint, maxt], with
+// i and that chunk, in (epoch, seq) order. The chunk is the store's memory,
+// valid only during the call: fn copies what it keeps. A chunk whose CRC
 // does not match is left out, counted and logged with the file: an error
 // for that chunk, never a wrong value.
-func (p *partition) read(mint, maxt int64, want *roaring.Bitmap, metricOf func(uint32) uint32, out map[uint32][]partChunk) error {
+//
+// One cursor per bucket walks the keys in order, stepping to a nearby key
+// and seeking a far one, as the sizing pass (chunkSizes) does: Bucket.Get
+// allocates a cursor and searches from the root for every key.
+func (p *partition) readChunks(mint, maxt int64, ids []uint32, want *roaring.Bitmap, metricOf func(uint32) uint32,
+	fn func(i int, start int64, seq uint16, chunk []byte)) error {
+	var key [8]byte
 	return p.eachFlush(mint, maxt, func(start int64, seq uint16, b *bolt.Bucket, meta *flushMeta) error {
-		name := bucketName(start, seq)
-		ids := roaring.And(meta.ids, want)
-		for it := ids.Iterator(); it.HasNext(); {
+		var name []byte
+		c := b.Cursor()
+		var k, v []byte
+		i := 0
+		for it := roaring.And(meta.ids, want).Iterator(); it.HasNext(); {
 			id := it.Next()
-			k := chunkKey(metricOf(id), id)
-			v := b.Get(k)
-			if v == nil {
+			for i < len(ids) && ids[i] < id {
+				i++
+			}
+			if i == len(ids) || ids[i] != id {
+				continue // not in ids: want and ids disagree
+			}
+			wk := uint64(metricOf(id))<<32 | uint64(id)
+			for step := 0; k != nil && step < maxSizeSteps && keyBefore(k, wk); step++ {
+				k, v = c.Next()
+			}
+			if k == nil || len(k) != 8 || binary.BigEndian.Uint64(k) != wk {
+				binary.BigEndian.PutUint64(key[:], wk)
+				k, v = c.Seek(key[:])
+			}
+			if name == nil {
+				name = bucketName(start, seq)
+			}
+			if v == nil || len(k) != 8 || binary.BigEndian.Uint64(k) != wk {
 				// The meta lists the series, so its chunk was written: its
 				// key is damaged (or out of order, hiding it from the search).
-				p.dmg.corruptRecord(p.path, name, k, errMissingChunk)
+				p.dmg.corruptRecord(p.path, name, key[:], errMissingChunk)
 				continue
 			}
+			chunk := v
 			if meta.version >= flushMetaV2 {
-				c, err := verifyChunk(name, k, v)
-				if err != nil {
+				var err error
+				if chunk, err = verifyChunk(name, k, v); err != nil {
 					p.dmg.corruptRecord(p.path, name, k, err)
 					continue
 				}
-				v = c
 			}
-			out[id] = append(out[id], partChunk{start: start, seq: seq, data: slices.Clone(v)})
+			fn(i, start, seq, chunk)
 		}
 		return nil
 	})

@@ -2,10 +2,8 @@ package tsdb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -23,112 +21,12 @@ func (db *DB) Select(ctx context.Context, mint, maxt int64, ms ...*Matcher) (*Se
 // is most of a large batch's time.
 const parallelReadMin = 256
 
-// readParts reads the partition chunks of ids overlapping [mint, maxt]. A
-// set is split into k ID ranges read at once by k goroutines (bbolt read
-// transactions run concurrently); each returns its own map, the maps hold
-// disjoint IDs. The goroutines end before it returns.
-func (db *DB) readParts(ctx context.Context, mint, maxt int64, ids *roaring.Bitmap, goroutines int) ([]map[uint32][]partChunk, error) {
-	parts := db.parts.overlapping(mint, maxt)
-	if len(parts) == 0 {
-		return nil, nil
-	}
-	n := ids.GetCardinality()
-	k := min(uint64(max(goroutines, 1)), max(n, 1))
-	subs := make([]*roaring.Bitmap, k)
-	if k == 1 {
-		subs[0] = ids
-	} else {
-		lo, _ := ids.Select(0)
-		for i := range k {
-			hi := uint64(ids.Maximum()) + 1
-			if i+1 < k {
-				v, _ := ids.Select(uint32(n * (i + 1) / k))
-				hi = uint64(v)
-			}
-			r := roaring.New()
-			r.AddRange(uint64(lo), hi)
-			subs[i] = roaring.And(ids, r)
-			lo = uint32(hi)
-		}
-	}
-	out := make([]map[uint32][]partChunk, k)
-	errs := make([]error, k)
-	var wg sync.WaitGroup
-	for i := range subs {
-		out[i] = make(map[uint32][]partChunk, subs[i].GetCardinality())
-		read := func() {
-			for _, p := range parts {
-				if errs[i] = p.read(mint, maxt, subs[i], db.ix.metricID, out[i]); errs[i] != nil {
-					return
-				}
-				if errs[i] = ctx.Err(); errs[i] != nil {
-					return
-				}
-			}
-		}
-		if i+1 == len(subs) {
-			read() // the last range on this goroutine
-			continue
-		}
-		wg.Go(read)
-	}
-	wg.Wait()
-	return out, errors.Join(errs...)
-}
-
 // Ranks order an epoch's sources from oldest to newest write: partition
 // flushes by sequence number, then flush jobs, then the head.
 const (
 	rankFlushing = 1 << 20
 	rankHead     = 1 << 21
 )
-
-// read adds the head chunks of ids overlapping [mint, maxt] to srcs.
-func (h *head) read(ids *roaring.Bitmap, mint, maxt int64, srcs map[uint32][]source) {
-	for it := ids.Iterator(); it.HasNext(); {
-		id := it.Next()
-		s := h.lookup(id)
-		if s == nil {
-			continue
-		}
-		s.mu.Lock()
-		for _, c := range s.chunks {
-			if c.start > maxt || c.start+epochMs <= mint || c.xor.Len() == 0 && len(c.ooo) == 0 {
-				continue
-			}
-			srcs[id] = append(srcs[id], source{start: c.start, rank: rankHead,
-				chunk: slices.Clone(c.xor.Bytes()), ooo: slices.Clone(c.ooo)})
-		}
-		s.mu.Unlock()
-	}
-}
-
-// readFlushing adds the chunks of flush jobs still in progress.
-func (h *head) readFlushing(ids *roaring.Bitmap, mint, maxt int64, srcs map[uint32][]source) {
-	h.mu.Lock()
-	jobs := slices.Clone(h.flushing)
-	h.mu.Unlock()
-	for _, j := range jobs {
-		if j.start > maxt || j.start+epochMs <= mint {
-			continue
-		}
-		// Detached chunks never change again: no lock needed to read them.
-		if uint64(len(j.chunks)) < ids.GetCardinality() {
-			for id, c := range j.chunks {
-				if ids.Contains(id) {
-					srcs[id] = append(srcs[id], source{start: j.start, rank: rankFlushing, chunk: c.xor.Bytes(), ooo: c.ooo})
-				}
-			}
-			continue
-		}
-		for it := ids.Iterator(); it.HasNext(); {
-			id := it.Next()
-			if c := j.chunks[id]; c != nil {
-				srcs[id] = append(srcs[id], source{start: j.start, rank: rankFlushing, chunk: c.xor.Bytes(), ooo: c.ooo})
-			}
-		}
-	}
-}
 
 // seriesIn returns the IDs among ids with samples in [mint, maxt]: every
 // id when the range is unbounded, else those in matching head epochs,
@@ -219,7 +117,9 @@ const (
 )
 
 // Series is one selected series: its labels and its samples in the
-// selected range.
+// selected range. The samples are read from the chunks of the Series'
+// batch, which are valid until its SeriesSet moves past that batch (see
+// SeriesSet.At); the labels stay valid.
 type Series struct {
 	Labels Labels
 	src    seriesData
@@ -227,7 +127,8 @@ type Series struct {
 
 // Iterator returns a new iterator over the series' samples in [mint, maxt]
 // in time order, one sample per timestamp. Iterators of one Series are
-// independent and may run in different goroutines.
+// independent and may run in different goroutines, while the Series'
+// batch is current.
 func (s Series) Iterator() *Iterator { return newIterator(s.src) }
 
 // ReuseIterator is Iterator reusing the memory of it, an iterator its

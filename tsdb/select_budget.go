@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -12,12 +13,15 @@ import (
 // ReadBudget is charged for the memory a SeriesSet holds: its list of
 // series when SelectWith returns, and each batch of chunks before they are
 // copied out of the store, their sizes taken from the head and from the
-// day files without copying anything. Reserve is called before the memory
-// is taken and may refuse it; its error ends the Select or the iteration
-// and reaches the caller unwrapped (errors.Is works). Release gives back
-// what the set no longer holds. The calls come from the goroutine that
-// calls SelectWith, Next or NextBatch; a budget shared by several sets
-// must be safe for concurrent use.
+// day files without copying anything (a batch read ahead is charged
+// before its goroutine starts). Reserve is called before the memory is
+// taken and may refuse it; its error ends the Select or the iteration and
+// reaches the caller unwrapped (errors.Is works), except for a batch to
+// read ahead, which is then read when the iteration reaches it, once the
+// batch before it is given back. Release gives back what the set no longer
+// holds. The calls come from the goroutine that calls SelectWith, Next or
+// NextBatch; a budget shared by several sets must be safe for concurrent
+// use.
 type ReadBudget interface {
 	Reserve(bytes int64) error
 	Release(bytes int64)
@@ -34,8 +38,10 @@ type SelectOptions struct {
 	// in) instead of label order: their labels are then read a batch at a
 	// time, so the set holds a bounded amount however many series match.
 	Unsorted bool
-	// BatchBytes is how much one batch may hold (chunk bytes plus
-	// bookkeeping); zero means DefaultBatchBytes. A single series larger
+	// BatchBytes is how much the set's batches may hold at once (chunk
+	// bytes plus bookkeeping): the one in use and the one read ahead, half
+	// each (all of it for one batch when GOMAXPROCS is 1, which reads
+	// nothing ahead); zero means DefaultBatchBytes. A single series larger
 	// than that is a batch of its own.
 	BatchBytes int64
 }
@@ -47,11 +53,14 @@ type SelectOptions struct {
 const DefaultBatchBytes = 8 << 20
 
 // Bookkeeping costs a SeriesSet charges besides chunk bytes: an entry of
-// the sorted series list with its labels (estimated at four), a Series in
-// a batch, one chunk source, and a series' labels read in unsorted mode.
+// the sorted series list with its labels (estimated at four), a series in
+// a batch (its Series, its entry in the batch's list by ID, its ID and its
+// slice of sources), one chunk source, and a series' labels read in
+// unsorted mode.
 const (
-	entryCost  = 40 + 4*labelCost
-	seriesCost = 64 + 48
+	entrySize  = 48 // a selEntry
+	entryCost  = entrySize + 4*labelCost
+	seriesCost = 80 + entrySize + 4 + 24
 	sourceCost = 64
 	labelCost  = 32
 )
@@ -62,8 +71,8 @@ const (
 // known before anything else is read; the first Next or NextBatch of a
 // sorted set reads and sorts their labels (charged to o.Budget), and
 // chunks are read as the set is iterated, in batches of about
-// o.BatchBytes whose sizes are taken from o.Budget before a byte is
-// copied.
+// o.BatchBytes (half of it when read ahead) whose sizes are taken from
+// o.Budget before a byte is copied.
 func (db *DB) SelectWith(ctx context.Context, o SelectOptions, sets ...[]*Matcher) (*SeriesSet, error) {
 	if db.closed.Load() {
 		return nil, ErrClosed
@@ -90,6 +99,7 @@ func (db *DB) SelectWith(ctx context.Context, o SelectOptions, sets ...[]*Matche
 		s.batchBytes = DefaultBatchBytes
 	}
 	s.unsorted = o.Unsorted
+	s.readAhead = runtime.GOMAXPROCS(0) > 1
 	s.ids = present
 	s.idIt = present.Iterator()
 	return s, nil
@@ -110,7 +120,7 @@ func (s *SeriesSet) sortEntries() error {
 		id := it.Next()
 		if ls, ok := s.db.ix.labels(id); ok {
 			s.entries = append(s.entries, selEntry{id: id, labels: ls})
-			cost += 40 + int64(cap(ls))*labelCost
+			cost += entrySize + int64(cap(ls))*labelCost
 		}
 	}
 	if err := s.settle(&s.base, cost); err != nil {
@@ -118,7 +128,8 @@ func (s *SeriesSet) sortEntries() error {
 	}
 	err := s.db.chunkSizes(s.ids, s.mint, s.maxt, func(id uint32, n int) {
 		if i, ok := slices.BinarySearchFunc(s.entries, id, func(e selEntry, id uint32) int { return cmp.Compare(e.id, id) }); ok {
-			s.entries[i].size += int64(n) + sourceCost
+			s.entries[i].bytes += int64(n)
+			s.entries[i].chunks++
 		}
 	})
 	if err != nil {

@@ -117,9 +117,10 @@ func TestDB_SelectWith_Batches(t *testing.T) {
 		}
 		var held int64
 		names, got, batches := collect(t, ss, func() {
-			held = max(held, ss.held)
-			if b.used != ss.base+ss.held {
-				t.Errorf("budget holds %d bytes, the set %d", b.used, ss.base+ss.held)
+			// The batch in use and the one read ahead share the batch size.
+			held = max(held, ss.held+ss.aheadHeld)
+			if b.used != ss.base+ss.held+ss.aheadHeld {
+				t.Errorf("budget holds %d bytes, the set %d", b.used, ss.base+ss.held+ss.aheadHeld)
 			}
 		})
 		if batches < 5 {
@@ -134,7 +135,7 @@ func TestDB_SelectWith_Batches(t *testing.T) {
 			}
 		}
 		if held > 16<<10 {
-			t.Errorf("a batch held %d bytes, over its 16 KiB", held)
+			t.Errorf("a batch and the next held %d bytes, over the batch size of 16 KiB", held)
 		}
 		if b.used != 0 {
 			t.Errorf("%d bytes still reserved after the iteration", b.used)
@@ -174,16 +175,88 @@ func TestDB_SelectWith_Batches(t *testing.T) {
 
 	t.Run("canceled between batches", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(ctx)
-		ss, err := db.SelectWith(ctx, SelectOptions{Mint: mint, Maxt: maxt, BatchBytes: 16 << 10}, []*Matcher{eq("__name__", "m")})
+		b := &testBudget{limit: 1 << 30}
+		ss, err := db.SelectWith(ctx, SelectOptions{Mint: mint, Maxt: maxt, Budget: b, BatchBytes: 16 << 10}, []*Matcher{eq("__name__", "m")})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if ss.NextBatch() == nil {
 			t.Fatal(ss.Err())
 		}
-		cancel()
+		cancel() // the next batch may be being read ahead
 		if ss.NextBatch() != nil || !errors.Is(ss.Err(), context.Canceled) {
 			t.Fatalf("after cancel: Err = %v", ss.Err())
+		}
+		if b.used != 0 {
+			t.Errorf("%d bytes still reserved after the cancellation", b.used)
+		}
+	})
+
+	t.Run("budget refuses reading ahead", func(t *testing.T) {
+		// The list and one batch fit, not two: the set reads one batch at
+		// a time and fails nothing.
+		probe := &testBudget{limit: 1 << 30}
+		ss, err := db.SelectWith(ctx, SelectOptions{Mint: mint, Maxt: maxt, Budget: probe, BatchBytes: 64 << 10}, []*Matcher{eq("__name__", "m")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ss.NextBatch() == nil {
+			t.Fatal(ss.Err())
+		}
+		// 64 KiB batches, so that the estimate of the list fits too.
+		b := &testBudget{limit: ss.base + ss.held + 1<<10}
+		if b.limit < 300*entryCost {
+			t.Fatalf("the list's estimate (%d bytes) does not fit %d", 300*entryCost, b.limit)
+		}
+		ss, err = db.SelectWith(ctx, SelectOptions{Mint: mint, Maxt: maxt, Budget: b, BatchBytes: 64 << 10}, []*Matcher{eq("__name__", "m")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names, got, _ := collect(t, ss, func() {
+			if ss.ahead != nil {
+				t.Errorf("a batch was read ahead past the budget (%d of %d bytes held)", b.used, b.limit)
+			}
+		})
+		if fmt.Sprint(names) != fmt.Sprint(wantNames) {
+			t.Fatalf("read %d series, want %d", len(names), len(wantNames))
+		}
+		for name, w := range want {
+			if !sameSamples(got[name], w) {
+				t.Fatalf("%s: got %v, want %v", name, got[name], w)
+			}
+		}
+		if b.used != 0 {
+			t.Errorf("%d bytes still reserved after the iteration", b.used)
+		}
+	})
+
+	t.Run("series read after its batch", func(t *testing.T) {
+		ss, err := db.SelectWith(ctx, SelectOptions{Mint: mint, Maxt: maxt, BatchBytes: 16 << 10}, []*Matcher{eq("__name__", "m")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := ss.NextBatch()
+		if first == nil {
+			t.Fatal(ss.Err())
+		}
+		old, it := first[0], first[0].Iterator()
+		if !it.Next() {
+			t.Fatalf("first series: %v", it.Err())
+		}
+		// Two batches on, the first batch's arena holds another batch.
+		if ss.NextBatch() == nil || ss.NextBatch() == nil {
+			t.Fatal(ss.Err())
+		}
+		if n := len(old.Iterator().Samples(nil)); n != 0 {
+			t.Errorf("a series of a batch given back yielded %d samples", n)
+		}
+		for it.Next() {
+		}
+		if !errors.Is(it.Err(), ErrBatchReleased) {
+			t.Errorf("iterator of a series of a batch given back: Err = %v, want ErrBatchReleased", it.Err())
+		}
+		if s := old.Labels.String(); s != wantNames[0] {
+			t.Errorf("labels of a series of a batch given back: %s, want %s", s, wantNames[0])
 		}
 	})
 }

@@ -3,7 +3,6 @@ package tsdb
 import (
 	"cmp"
 	"context"
-	"runtime"
 	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -18,26 +17,31 @@ const (
 )
 
 // parallelReadBytes is the batch size from which a batch is read from the
-// day files by several goroutines (see readParts).
+// day files by several goroutines (see readSlots).
 const parallelReadBytes = 1 << 20
 
 // SeriesSet iterates the series a Select found, in label order (or ID
 // order, SelectOptions.Unsorted). It reads their chunks a batch at a time
 // as it is iterated: each batch is sized first, its bytes taken from the
-// budget, then copied; moving past a batch gives its bytes back. A
-// SeriesSet is used by one goroutine; the Series it yields may be read
-// from others.
+// budget, then copied into an arena; moving past a batch gives its bytes
+// back, and its arena holds a later batch. While one batch is in use, the
+// next is read on a goroutine of its own (read ahead), each then at most
+// half the batch size, so that the two together hold no more than one
+// batch would. A SeriesSet is used by one goroutine; the Series of the
+// current batch may be read from others.
 //
 // Each batch is a consistent view of its series (the head, then flush
 // jobs, then day files, so a chunk being flushed meanwhile is seen at
-// least once), read when the iteration reaches it.
+// least once), read when the iteration reaches it or, ahead, when the
+// iteration reaches the batch before it.
 type SeriesSet struct {
 	db         *DB
 	ctx        context.Context // the Select's: ends the iteration when done
 	mint, maxt int64
 	budget     ReadBudget
 	batchBytes int64
-	n          int // series selected
+	n          int  // series selected
+	readAhead  bool // read the next batch while one is in use
 
 	// ids are the series selected. Sorted: entries holds them with their
 	// labels once sorted (at the first batch), pos the next one to read.
@@ -51,22 +55,32 @@ type SeriesSet struct {
 	pending  []selEntry
 	want     int // candidates to size for the next batch
 
-	batch []Series // the current batch
-	bi    int      // index of the current series in batch
-	base  int64    // bytes reserved for entries
-	held  int64    // bytes reserved for batch
-	err   error
-	done  bool
+	batch     []Series   // the current batch
+	bi        int        // index of the current series in batch
+	cur       *batchRead // what batch was read from
+	ahead     *batchRead // the next batch, being read; nil when none is
+	spare     *chunkBuf  // the arena of the batch given back last, for the next
+	base      int64      // bytes reserved for entries
+	held      int64      // bytes reserved for batch
+	aheadHeld int64      // bytes reserved for ahead
+	err       error
+	done      bool
 }
 
 // selEntry is one selected series; labels is nil until read in unsorted
-// mode. size is the bytes of its chunks plus sourceCost each, found when a
-// sorted set sorts its entries (an unsorted set sizes each batch).
+// mode. bytes and chunks are the size of its chunks in [mint, maxt], found
+// for every series when a sorted set sorts its entries and for the
+// candidates of each batch of an unsorted set (sized then says so).
 type selEntry struct {
 	id     uint32
+	chunks int32
+	sized  bool
 	labels Labels
-	size   int64
+	bytes  int64
 }
+
+// cost is what reading e charges: its chunks and their bookkeeping.
+func (e *selEntry) cost() int64 { return seriesCost + e.bytes + int64(e.chunks)*sourceCost }
 
 // Next advances to the next series, reading the next batch when the
 // current one is used up.
@@ -82,16 +96,17 @@ func (s *SeriesSet) Next() bool {
 	return true
 }
 
-// At returns the current series. The Series stays valid after Next and may
-// be read from another goroutine; its chunks stay in memory as long as it
-// is held, though the budget has them back once the set moves past their
-// batch.
+// At returns the current series. It may be read from another goroutine
+// until the set moves past its batch (a Next that reads the next batch,
+// or NextBatch): its chunks' memory then holds a later batch, and an
+// Iterator of it fails with ErrBatchReleased at its next chunk. Its labels
+// stay valid.
 func (s *SeriesSet) At() Series { return s.batch[s.bi] }
 
 // NextBatch reads the next batch and returns its series, nil at the end or
-// on error (see Err). The slice belongs to the set and is valid until the
-// next call of NextBatch or Next; a set is read either with Next and At or
-// with NextBatch.
+// on error (see Err). The slice and the series' chunks belong to the set
+// and are valid until the next call of NextBatch or Next (see At); a set is
+// read either with Next and At or with NextBatch.
 func (s *SeriesSet) NextBatch() []Series {
 	if !s.load() {
 		return nil
@@ -109,11 +124,10 @@ func (s *SeriesSet) Err() error { return s.err }
 // when they are read, so iterating may yield fewer.
 func (s *SeriesSet) Len() int { return s.n }
 
-// load replaces the current batch with the next non-empty one.
+// load replaces the current batch with the next non-empty one: the one
+// read ahead, or else one planned, charged and read now.
 func (s *SeriesSet) load() bool {
-	clear(s.batch)
-	s.batch = s.batch[:0]
-	s.release(&s.held)
+	s.drop()
 	if !s.unsorted && !s.sorted && !s.done {
 		if err := s.sortEntries(); err != nil {
 			s.fail(err)
@@ -121,11 +135,6 @@ func (s *SeriesSet) load() bool {
 		}
 	}
 	for !s.done {
-		cand := s.candidates()
-		if len(cand) == 0 {
-			s.finish()
-			return false
-		}
 		if err := s.ctx.Err(); err != nil {
 			s.fail(err)
 			return false
@@ -134,17 +143,83 @@ func (s *SeriesSet) load() bool {
 			s.fail(ErrClosed)
 			return false
 		}
-		k, err := s.fill(cand)
-		if err != nil {
+		b := s.ahead
+		if b != nil {
+			s.ahead = nil
+			<-b.done
+			s.held, s.aheadHeld = s.aheadHeld, 0
+		} else {
+			var err error
+			if b, err = s.plan(); err != nil {
+				s.fail(err)
+				return false
+			}
+			if b == nil {
+				s.finish()
+				return false
+			}
+			if err := s.reserve(&s.held, b.cost); err != nil {
+				s.fail(err)
+				return false
+			}
+			s.consume(len(b.series))
+			s.db.read(s.ctx, s.mint, s.maxt, b, readSlots(b, false))
+		}
+		s.cur = b
+		if b.err != nil {
+			s.fail(b.err)
+			return false
+		}
+		if err := s.assemble(b); err != nil {
 			s.fail(err)
 			return false
 		}
-		s.consume(k)
 		if len(s.batch) > 0 {
+			s.startAhead()
 			return true
 		}
+		s.drop()
 	}
 	return false
+}
+
+// startAhead plans and charges the batch after the current one and reads
+// it on a goroutine of its own. It does nothing when there is none, or
+// when the budget refuses it while the current batch is held: the next
+// load then asks again, with the current batch given back.
+func (s *SeriesSet) startAhead() {
+	if !s.readAhead {
+		return
+	}
+	b, err := s.plan()
+	if err != nil || b == nil {
+		return // the next load plans again and reports the error
+	}
+	if err := s.reserve(&s.aheadHeld, b.cost); err != nil {
+		if b.buf != nil {
+			s.spare = b.buf
+		}
+		return
+	}
+	s.consume(len(b.series))
+	b.done = make(chan struct{})
+	db, ctx, mint, maxt, slots := s.db, s.ctx, s.mint, s.maxt, readSlots(b, true)
+	go func() {
+		defer close(b.done)
+		db.read(ctx, mint, maxt, b, slots)
+	}()
+	s.ahead = b
+}
+
+// drop gives the current batch back, keeping its arena for the next.
+func (s *SeriesSet) drop() {
+	clear(s.batch)
+	s.batch = s.batch[:0]
+	if s.cur != nil && s.cur.buf != nil {
+		s.spare = s.cur.buf
+	}
+	s.cur = nil
+	s.release(&s.held)
 }
 
 // candidates returns up to s.want series to size for the next batch.
@@ -158,7 +233,7 @@ func (s *SeriesSet) candidates() []selEntry {
 	return s.pending
 }
 
-// consume drops the first k candidates, read into the batch, and adapts
+// consume drops the first k candidates, planned into a batch, and adapts
 // the number of candidates sized next to what fitted.
 func (s *SeriesSet) consume(k int) {
 	if k == s.want {
@@ -175,24 +250,112 @@ func (s *SeriesSet) consume(k int) {
 	s.pending = s.pending[:n]
 }
 
-// fill sizes cand, takes the longest prefix that fits the batch size (at
-// least one series) from the budget, reads it into s.batch and returns its
-// length.
-func (s *SeriesSet) fill(cand []selEntry) (int, error) {
-	k, ids, total, err := s.plan(cand)
+// plan sizes the next candidates (an unsorted set's; a sorted set's were
+// sized with the list), copying nothing, and returns the longest prefix
+// that fits a batch (at least one series), nil when none is left. The
+// candidates are consumed only once the plan is charged.
+//
+// A batch is charged for its bookkeeping and its arena: the set's spare
+// one when its chunks fit there (its whole capacity, which the batch
+// holds), else a new one of their size, or of all the batch size leaves
+// when the batch is cut short by it, so that the batches after it, about
+// as large, fit in it too.
+func (s *SeriesSet) plan() (*batchRead, error) {
+	cand := s.candidates()
+	if len(cand) == 0 {
+		return nil, nil
+	}
+	if s.unsorted {
+		if err := s.size(cand); err != nil {
+			return nil, err
+		}
+	}
+	limit := s.batchBytes
+	if s.readAhead {
+		limit = max(limit/2, 1)
+	}
+	var spare int64
+	if s.spare != nil {
+		spare = int64(cap(s.spare.b))
+	}
+	var books, bytes int64
+	k := 0
+	for ; k < len(cand); k++ {
+		c := cand[k].cost() - cand[k].bytes
+		if s.unsorted {
+			c += 4 * labelCost
+		}
+		if k > 0 && books+c+max(bytes+cand[k].bytes, spare) > limit {
+			break
+		}
+		books += c
+		bytes += cand[k].bytes
+	}
+	b := &batchRead{byID: slices.Clone(cand[:k]), bytes: bytes}
+	switch {
+	case bytes <= spare:
+		b.buf, b.arena = s.spare, spare
+		s.spare = nil
+	case k < len(cand):
+		b.arena = max(bytes, limit-books)
+	default:
+		b.arena = bytes
+	}
+	b.cost = books + b.arena
+	if s.unsorted { // candidates come in ID order
+		b.series = b.byID
+	} else {
+		b.series = cand[:k]
+		slices.SortFunc(b.byID, func(a, b selEntry) int { return cmp.Compare(a.id, b.id) })
+	}
+	b.ids = make([]uint32, k)
+	for i, e := range b.byID {
+		b.ids[i] = e.id
+	}
+	return b, nil
+}
+
+// size sizes the candidates of an unsorted set not sized yet (in ID
+// order).
+func (s *SeriesSet) size(cand []selEntry) error {
+	ids := roaring.New()
+	for _, e := range cand {
+		if !e.sized {
+			ids.Add(e.id)
+		}
+	}
+	if ids.IsEmpty() {
+		return nil
+	}
+	err := s.db.chunkSizes(ids, s.mint, s.maxt, func(id uint32, n int) {
+		if i, ok := slices.BinarySearchFunc(cand, id, func(e selEntry, id uint32) int { return cmp.Compare(e.id, id) }); ok {
+			cand[i].bytes += int64(n)
+			cand[i].chunks++
+		}
+	})
 	if err != nil {
-		return 0, err
+		return err
 	}
-	if err := s.reserve(&s.held, total); err != nil {
-		return 0, err
+	for i := range cand {
+		cand[i].sized = true
 	}
-	srcs, err := s.db.readSources(s.ctx, s.mint, s.maxt, ids, total)
-	if err != nil {
-		return 0, err
-	}
-	var actual int64
-	for _, e := range cand[:k] {
-		ss := srcs[e.id]
+	return nil
+}
+
+// assemble makes s.batch of the series of b that have chunks and settles
+// the batch's charge on what it holds: its arena (which the sizing pass
+// made room in for flush jobs' chunks and late samples too, though they
+// are not copied there), the chunks that no longer fitted it and the
+// bookkeeping.
+func (s *SeriesSet) assemble(b *batchRead) error {
+	actual := int64(cap(b.buf.b)) + b.extra
+	gen := b.buf.gen.Load()
+	for k, e := range b.series {
+		i := k
+		if !s.unsorted {
+			i, _ = slices.BinarySearch(b.ids, e.id)
+		}
+		ss := b.srcs[i]
 		if len(ss) == 0 {
 			continue
 		}
@@ -204,87 +367,10 @@ func (s *SeriesSet) fill(cand []selEntry) (int, error) {
 			}
 			actual += int64(cap(ls)) * labelCost
 		}
-		slices.SortStableFunc(ss, func(a, b source) int {
-			if c := cmp.Compare(a.start, b.start); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.rank, b.rank)
-		})
-		actual += seriesCost
-		for _, src := range ss {
-			actual += sourceCost + int64(len(src.chunk)) + int64(len(src.ooo))*sampleSize
-		}
-		s.batch = append(s.batch, Series{Labels: ls, src: seriesData{mint: s.mint, maxt: s.maxt, srcs: ss}})
+		actual += seriesCost + int64(len(ss))*sourceCost
+		s.batch = append(s.batch, Series{Labels: ls, src: seriesData{mint: s.mint, maxt: s.maxt, srcs: ss, buf: b.buf, gen: gen}})
 	}
-	// Chunks may have moved between the sizing and the read (a flush):
-	// charge what was read.
-	return k, s.settle(&s.held, actual)
-}
-
-// plan sizes the chunks of cand, copying nothing, and returns how many of
-// them make the next batch, their IDs and their size.
-func (s *SeriesSet) plan(cand []selEntry) (int, *roaring.Bitmap, int64, error) {
-	ids := roaring.New()
-	for _, e := range cand {
-		ids.Add(e.id)
-	}
-	var sizes map[uint32]int64
-	if !s.sorted { // sorted entries were sized with the list
-		sizes = make(map[uint32]int64, len(cand))
-		err := s.db.chunkSizes(ids, s.mint, s.maxt, func(id uint32, n int) { sizes[id] += int64(n) + sourceCost })
-		if err != nil {
-			return 0, nil, 0, err
-		}
-	}
-	var total int64
-	k := 0
-	for ; k < len(cand); k++ {
-		c := seriesCost + cand[k].size
-		if sizes != nil {
-			c = seriesCost + sizes[cand[k].id]
-		}
-		if s.unsorted {
-			c += 4 * labelCost
-		}
-		if k > 0 && total+c > s.batchBytes {
-			break
-		}
-		total += c
-	}
-	if k < len(cand) {
-		ids = roaring.New()
-		for _, e := range cand[:k] {
-			ids.Add(e.id)
-		}
-	}
-	return k, ids, total, nil
-}
-
-// readSources reads the chunks of ids overlapping [mint, maxt]: the head
-// first, then flush jobs, then day files, so a chunk moving from one to
-// the next meanwhile is seen at least once (duplicates merge). size is
-// what the sizing pass found; a large batch is read from the day files by
-// several goroutines.
-func (db *DB) readSources(ctx context.Context, mint, maxt int64, ids *roaring.Bitmap, size int64) (map[uint32][]source, error) {
-	srcs := make(map[uint32][]source, ids.GetCardinality())
-	db.head.read(ids, mint, maxt, srcs)
-	db.head.readFlushing(ids, mint, maxt, srcs)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	k := min(runtime.GOMAXPROCS(0), 4, max(int(size/parallelReadBytes), int(ids.GetCardinality()/parallelReadMin), 1))
-	partss, err := db.readParts(ctx, mint, maxt, ids, k)
-	if err != nil {
-		return nil, err
-	}
-	for _, parts := range partss {
-		for id, pcs := range parts {
-			for _, pc := range pcs {
-				srcs[id] = append(srcs[id], source{start: pc.start, rank: int(pc.seq), chunk: pc.data})
-			}
-		}
-	}
-	return srcs, nil
+	return s.settle(&s.held, actual)
 }
 
 // reserve takes n bytes from the budget and adds them to *held.
@@ -327,12 +413,17 @@ func (s *SeriesSet) fail(err error) {
 	s.finish()
 }
 
-// finish ends the iteration and gives everything back to the budget.
+// finish ends the iteration and gives everything back to the budget, once
+// a batch being read ahead is done.
 func (s *SeriesSet) finish() {
 	s.done = true
-	clear(s.batch)
-	s.batch = s.batch[:0]
+	if s.ahead != nil {
+		<-s.ahead.done
+		s.ahead = nil
+	}
+	s.drop()
+	s.spare = nil
 	s.ids, s.idIt, s.entries, s.pending = nil, nil, nil, nil
-	s.release(&s.held)
+	s.release(&s.aheadHeld)
 	s.release(&s.base)
 }
