@@ -145,7 +145,7 @@ func (d *decoder) document(f *File, root *yaml.Node) {
 		return
 	}
 	if groups.Kind != yaml.SequenceNode {
-		d.errorf(l, groups, "groups: want a list, got %s", describe(groups))
+		d.errorf(l, groups, "groups: want a list, got %s", DescribeNode(groups))
 		return
 	}
 	for _, gn := range groups.Content {

@@ -25,7 +25,7 @@ func (d *decoder) group(gn *yaml.Node, n int) *groupDraft {
 	g := &groupDraft{Group: Group{File: d.file, Line: gn.Line}, col: gn.Column, keys: make(map[string]*yaml.Node)}
 	l := loc{file: d.file, group: peek(gn, "name"), groupN: n}
 	if gn.Kind != yaml.MappingNode {
-		d.errorf(l, gn, "group: want a mapping, got %s", describe(gn))
+		d.errorf(l, gn, "group: want a mapping, got %s", DescribeNode(gn))
 		return g
 	}
 	ps := d.pairs(l, gn, "group")

@@ -32,7 +32,7 @@ func (d *decoder) rules(g *groupDraft, l loc, n *yaml.Node) {
 		return
 	}
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(l, n, "rules: want a list, got %s", describe(n))
+		d.errorf(l, n, "rules: want a list, got %s", DescribeNode(n))
 		return
 	}
 	seen := make(map[string]int, len(n.Content)) // ruleKey -> line
@@ -58,7 +58,7 @@ func (d *decoder) rules(g *groupDraft, l loc, n *yaml.Node) {
 func (d *decoder) rule(l loc, rn *yaml.Node, n int) *ruleDraft {
 	dr := &ruleDraft{r: Rule{Line: rn.Line}, col: rn.Column, keys: make(map[string]*yaml.Node), bad: make(map[string]bool)}
 	if rn.Kind != yaml.MappingNode {
-		d.errorf(l.inRule("", n), rn, "rule: want a mapping, got %s", describe(rn))
+		d.errorf(l.inRule("", n), rn, "rule: want a mapping, got %s", DescribeNode(rn))
 		dr.invalid = true
 		return dr
 	}

@@ -60,7 +60,7 @@ func (d *decoder) pairs(l loc, n *yaml.Node, what string) []pair {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		d.errorf(l, n, "%s: want a mapping, got %s", what, describe(n))
+		d.errorf(l, n, "%s: want a mapping, got %s", what, DescribeNode(n))
 		return nil
 	}
 	var own, merged []pair
@@ -68,7 +68,7 @@ func (d *decoder) pairs(l loc, n *yaml.Node, what string) []pair {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode {
-			d.errorf(l, k, "%s: keys must be strings, got %s", what, describe(k))
+			d.errorf(l, k, "%s: keys must be strings, got %s", what, DescribeNode(k))
 			continue
 		}
 		if k.Tag == "!!merge" {
@@ -124,8 +124,9 @@ func peek(n *yaml.Node, keys ...string) string {
 	return ""
 }
 
-// describe names what a node is, for "want X, got Y" messages.
-func describe(n *yaml.Node) string {
+// DescribeNode names what a node is, for "want X, got Y" messages (also
+// used by the dashboard files of ui/pages, which share the style).
+func DescribeNode(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
@@ -149,7 +150,7 @@ func (d *decoder) str(l loc, n *yaml.Node, what string) (string, bool) {
 	case n.Kind == yaml.ScalarNode:
 		return n.Value, true
 	}
-	d.errorf(l, n, "%s: want a string, got %s", what, describe(n))
+	d.errorf(l, n, "%s: want a string, got %s", what, DescribeNode(n))
 	return "", false
 }
 
@@ -163,7 +164,7 @@ func (d *decoder) integer(l loc, n *yaml.Node, what string) (int, bool) {
 			return int(v), true
 		}
 	}
-	d.errorf(l, n, "%s: want an integer, got %s", what, describe(n))
+	d.errorf(l, n, "%s: want an integer, got %s", what, DescribeNode(n))
 	return 0, false
 }
 
@@ -178,7 +179,7 @@ func (d *decoder) boolean(l loc, n *yaml.Node, what string) (bool, bool) {
 			return b, true
 		}
 	}
-	d.errorf(l, n, "%s: want true or false, got %s", what, describe(n))
+	d.errorf(l, n, "%s: want true or false, got %s", what, DescribeNode(n))
 	return false, false
 }
 
@@ -222,7 +223,7 @@ func (d *decoder) stringList(l loc, n *yaml.Node, what string) []string {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(l, n, "%s: want a list, got %s", what, describe(n))
+		d.errorf(l, n, "%s: want a list, got %s", what, DescribeNode(n))
 		return nil
 	}
 	out := make([]string, 0, len(n.Content))

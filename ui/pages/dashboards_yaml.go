@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"outpost/alerting/rulefile"
 )
 
 // DashboardError is one problem of a dashboard file, with where it is.
@@ -95,22 +97,6 @@ func yamlNull(n *yaml.Node) bool {
 	return n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }
 
-// yamlDescribe names what a node is, for "want X, got Y" messages.
-func yamlDescribe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if yamlNull(n) {
-			return "null"
-		}
-		return strconv.Quote(n.Value)
-	}
-	return "a YAML node"
-}
-
 // fieldPath appends key to the field path.
 func fieldPath(path, key string) string {
 	if path == "" {
@@ -134,7 +120,7 @@ func (d *dashDecoder) mapping(n *yaml.Node, path string, fields []dashField) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		d.errorf(n, path, "want a mapping, got %s", yamlDescribe(n))
+		d.errorf(n, path, "want a mapping, got %s", rulefile.DescribeNode(n))
 		return
 	}
 	type pair struct{ k, v *yaml.Node }
@@ -146,7 +132,7 @@ func (d *dashDecoder) mapping(n *yaml.Node, path string, fields []dashField) {
 		case k == nil:
 			return
 		case k.Kind != yaml.ScalarNode:
-			d.errorf(k, path, "keys must be strings, got %s", yamlDescribe(k))
+			d.errorf(k, path, "keys must be strings, got %s", rulefile.DescribeNode(k))
 		case k.Tag == "!!merge":
 			for _, src := range d.mergeSources(v, path) {
 				for j := 0; j+1 < len(src.Content); j += 2 {
@@ -199,7 +185,7 @@ func (d *dashDecoder) mergeSources(v *yaml.Node, path string) []*yaml.Node {
 		}
 		return out
 	}
-	d.errorf(v, path, "<<: want a mapping or a list of mappings, got %s", yamlDescribe(v))
+	d.errorf(v, path, "<<: want a mapping or a list of mappings, got %s", rulefile.DescribeNode(v))
 	return nil
 }
 
@@ -210,7 +196,7 @@ func (d *dashDecoder) list(n *yaml.Node, path string, each func(i int, v *yaml.N
 		return
 	}
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(n, path, "want a list, got %s", yamlDescribe(n))
+		d.errorf(n, path, "want a list, got %s", rulefile.DescribeNode(n))
 		return
 	}
 	for i, c := range n.Content {
@@ -229,7 +215,7 @@ func (d *dashDecoder) str(dst *string) func(*yaml.Node, string) {
 			return
 		}
 		if n.Kind != yaml.ScalarNode {
-			d.errorf(n, path, "want a string, got %s", yamlDescribe(n))
+			d.errorf(n, path, "want a string, got %s", rulefile.DescribeNode(n))
 			return
 		}
 		*dst = n.Value
@@ -243,7 +229,7 @@ func (d *dashDecoder) boolean(dst *bool) func(*yaml.Node, string) {
 			return
 		}
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
-			d.errorf(n, path, "want true or false, got %s", yamlDescribe(n))
+			d.errorf(n, path, "want true or false, got %s", rulefile.DescribeNode(n))
 			return
 		}
 		*dst = n.Value == "true" || n.Value == "True" || n.Value == "TRUE"
@@ -259,7 +245,7 @@ func (d *dashDecoder) number(dst **float64) func(*yaml.Node, string) {
 		var f float64
 		if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&f) != nil ||
 			math.IsNaN(f) || math.IsInf(f, 0) {
-			d.errorf(n, path, "want a finite number, got %s", yamlDescribe(n))
+			d.errorf(n, path, "want a finite number, got %s", rulefile.DescribeNode(n))
 			return
 		}
 		*dst = &f
