@@ -31,8 +31,12 @@ func commands() []command {
 	return []command{
 		{"serve", "[FLAGS]", "run the server (the default command; its flags are below)", nil},
 		{"version", "", "print the version, the Go version and the platform", runVersion},
-		{"check", "config FILE...", "check configuration files as serve would load them", runCheck},
+		{"check", "config|rules FILE...", "check configuration or rule files as serve would load them", runCheck},
+		{"test", "rules FILE...", "run rule unit tests in promtool's format", runTest},
 		{"query", "EXPR [FLAGS]", "query a running outpost and print the answer as a table", runQuery},
+		{"backup", "DIR [FLAGS]", "copy a running outpost's store and alert state into DIR (consistent, ingest goes on)", runBackup},
+		{"restore", "DIR -data PATH", "restore a backup into an empty data directory, checking every file", runRestore},
+		{"import", "FILE|- [FLAGS]", "send line protocol or JSON lines to a running outpost, resumable", runImport},
 		{"help", "", "print this help", runHelp},
 	}
 }

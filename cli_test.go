@@ -49,7 +49,7 @@ func TestRun_Commands(t *testing.T) {
 	f("version_extra_arg", nil, []string{"version", "x"}, 2, "",
 		"outpost version: unexpected argument \"x\" (see outpost version -h)\n", true)
 	f("unknown_command", nil, []string{"nope"}, 2, "", "outpost: unknown command \"nope\" (see outpost -h)\n", true)
-	f("help_lists_commands", nil, []string{"-h"}, 0, "", "check config FILE...", false)
+	f("help_lists_commands", nil, []string{"-h"}, 0, "", "check config|rules FILE...", false)
 	f("help_lists_serve_keys", nil, []string{"--help"}, 0, "", "--storage.retention", false)
 	f("help_command", nil, []string{"help"}, 0, "", "query EXPR [FLAGS]", false)
 	f("serve_help", nil, []string{"serve", "-h"}, 0, "", "--storage.retention", false)
@@ -59,7 +59,7 @@ func TestRun_Commands(t *testing.T) {
 
 	// check config: 0 and "FILE: ok", or 1 and one line naming the key or line.
 	f("check_missing_what", nil, []string{"check"}, 2, "", "missing what to check", false)
-	f("check_rules_not_yet", nil, []string{"check", "rules", "x.yml"}, 2, "", "cannot check \"rules\"", false)
+	f("check_unknown_what", nil, []string{"check", "alerts", "x.yml"}, 2, "", "cannot check \"alerts\"", false)
 	f("check_missing_file", nil, []string{"check", "config"}, 2, "", "missing FILE", false)
 	f("check_help", nil, []string{"check", "-h"}, 0, "", "usage: outpost check config FILE...", false)
 	f("check_full", nil, []string{"check", "config", full}, 0, full+": ok\n", "", true)

@@ -8,6 +8,7 @@ import (
 
 // checkUsage is `outpost check -h`.
 const checkUsage = `usage: outpost check config FILE...
+       outpost check rules FILE...
 
 Loads each configuration file as outpost serve -config FILE would: the
 defaults, then the file, decoded and validated with the same code. The
@@ -16,28 +17,21 @@ file alone. Prints "FILE: ok" for a good file; for a bad one, one line on
 stderr naming the key or the YAML line. Exits 0 when every file is good, 1
 when one is not, 2 for a bad command line.
 
-Rule files are checked with their own command (outpost check rules, to come).
+check rules loads each rule file as the server's alerting does and prints,
+as promtool check rules does, "Checking FILE" then "  SUCCESS: N rules
+found" or "  FAILED:" and each problem on its own line (file:line:col,
+group and rule). Exits 0 when every file is good, 1 when one is not, 2 for a
+bad command line.
 `
 
-// runCheck runs `outpost check WHAT ...`; only config exists so far.
+// runCheck runs `outpost check WHAT ...`: config or rules.
 func runCheck(argv, _ []string, stdout, stderr io.Writer) int {
-	if len(argv) == 0 {
-		return usageError(stderr, "check", "missing what to check: config")
+	what, files, code := whatAndFiles(argv, "check", checkUsage, stderr, "config", "rules")
+	if files == nil {
+		return code
 	}
-	if isHelp(argv[0]) {
-		fmt.Fprint(stderr, checkUsage)
-		return 0
-	}
-	if argv[0] != "config" {
-		return usageError(stderr, "check", "cannot check %q: only config", argv[0])
-	}
-	files := argv[1:]
-	if len(files) == 0 {
-		return usageError(stderr, "check", "missing FILE")
-	}
-	if isHelp(files[0]) {
-		fmt.Fprint(stderr, checkUsage)
-		return 0
+	if what == "rules" {
+		return checkRulesFiles(files, stdout, stderr)
 	}
 	status := 0
 	for _, f := range files {

@@ -21,18 +21,19 @@ import (
 // OUTPOST_STORAGE_RETENTION in the environment and --storage.retention on
 // the command line.
 type config struct {
-	Storage  tsdb.Config     `koanf:"storage"`
-	HTTP     ui.ServerConfig `koanf:"http"`
-	Auth     ui.AuthConfig   `koanf:"auth"`
-	Log      logConfig       `koanf:"log"`
-	Influx   influx.Config   `koanf:"influx"`
-	Graphite graphite.Config `koanf:"graphite"`
-	Collectd collectd.Config `koanf:"collectd"`
-	Host     host.Config     `koanf:"host"`
-	Query    query.Config    `koanf:"query"`
-	Alerting alerting.Config `koanf:"alerting"`
-	UI       pages.Config    `koanf:"ui"`
-	Promrw   promrw.Config   `koanf:"promrw"`
+	Storage  tsdb.Config          `koanf:"storage"`
+	HTTP     ui.ServerConfig      `koanf:"http"`
+	Auth     ui.AuthConfig        `koanf:"auth"`
+	Log      logConfig            `koanf:"log"`
+	Influx   influx.Config        `koanf:"influx"`
+	Graphite graphite.Config      `koanf:"graphite"`
+	Collectd collectd.Config      `koanf:"collectd"`
+	Host     host.Config          `koanf:"host"`
+	Query    query.Config         `koanf:"query"`
+	Alerting alerting.Config      `koanf:"alerting"`
+	UI       pages.Config         `koanf:"ui"`
+	Promrw   promrw.Config        `koanf:"promrw"`
+	Forward  promrw.ForwardConfig `koanf:"forward"`
 }
 
 // defaultConfig returns the embedded defaults: every package's DefaultConfig.
@@ -49,6 +50,7 @@ func defaultConfig() config {
 		Alerting: alerting.DefaultConfig(),
 		UI:       pages.DefaultConfig(),
 		Promrw:   promrw.DefaultConfig(),
+		Forward:  promrw.DefaultForwardConfig(),
 		Host:     host.DefaultConfig(),
 	}
 }
@@ -63,7 +65,7 @@ func (c config) Validate() error {
 			return err
 		}
 	}
-	return nil
+	return c.Forward.Validate(query.ParseSelectors)
 }
 
 // logConfig is the logging section (key "log").

@@ -97,24 +97,39 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 		}
 	}()
 
+	// Every collector writes through fw's Tap: the store first, then the
+	// forward queues (collectors/promrw). Closed after every Run returned.
+	fwd, err := promrw.OpenForwarder(cfg.Forward, promrw.ForwardOptions{
+		Dir: cfg.Storage.Path, Parse: query.ParseSelectors, Logger: log,
+	})
+	if err != nil {
+		return fmt.Errorf("open forward queues: %w", err)
+	}
+	defer func() {
+		if cerr := fwd.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close forward queues: %w", cerr))
+		}
+	}()
+	w := fwd.Tap(db)
+
 	influxStats := collectors.NewStats("influx")
-	inf := influx.New(db, influx.Options{
+	inf := influx.New(w, influx.Options{
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, MaxLineBytes: cfg.Influx.MaxLineBytes, MaxInflightBytes: cfg.Influx.MaxInflightBytes,
 		Stats: influxStats, Logger: log, Version: version, Health: db.Health, Warnings: storeWarnings(db),
 	})
 	// New binds the sockets (or nothing when the address is ""), so a port
 	// in use fails here, before anything runs. Close is a no-op after Run.
-	gl, err := graphite.New(cfg.Graphite, db, graphite.Options{Logger: log})
+	gl, err := graphite.New(cfg.Graphite, w, graphite.Options{Logger: log, Window: db.TimeWindow})
 	if err != nil {
 		return fmt.Errorf("start graphite listener: %w", err)
 	}
 	defer gl.Close()
-	cl, err := collectd.New(cfg.Collectd, db, collectd.Options{Logger: log})
+	cl, err := collectd.New(cfg.Collectd, w, collectd.Options{Logger: log})
 	if err != nil {
 		return fmt.Errorf("start collectd listener: %w", err)
 	}
 	defer cl.Close()
-	ul, err := influx.NewUDP(cfg.Influx, db, influx.UDPOptions{Logger: log}) // influx.udp_addr
+	ul, err := influx.NewUDP(cfg.Influx, w, influx.UDPOptions{Logger: log}) // influx.udp_addr
 	if err != nil {
 		return fmt.Errorf("start influx udp listener: %w", err)
 	}
@@ -126,12 +141,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	}
 	var hc *host.Collector // this machine's metrics, under Telegraf's names
 	if cfg.Host.Enabled {
-		if hc, err = host.New(cfg.Host, db, host.Options{Logger: log}); err != nil {
+		if hc, err = host.New(cfg.Host, w, host.Options{Logger: log}); err != nil {
 			log.Warn("host collector off: this machine's metrics are not recorded", "component", "host", "err", err)
 			hc = nil
 		}
 	}
-	rw := promrw.New(db, cfg.Promrw, promrw.Options{MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Logger: log})
+	rw := promrw.New(w, cfg.Promrw, promrw.Options{MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Logger: log})
 	stats := append([]*collectors.Stats{influxStats, gl.Stats(), cl.Stats(), ul.Stats()}, rw.Stats()...)
 	if hc != nil {
 		stats = append(stats, hc.Stats())
@@ -154,7 +169,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	api := query.NewAPI(engine, db, query.APIOptions{
 		Logger: log.With("component", "query"), Revision: version, Rules: am.RuleGroups, Alerts: am.PromAlerts,
 	})
-	mountRoutes(srv, db, inf, gl, rw, api, alerting.NewAPI(am), stats)
+	mountRoutes(srv, db, inf, gl, rw, api, alerting.NewAPI(am), fwd, stats)
 	if err := srv.Listen(); err != nil {
 		return err
 	}
@@ -174,12 +189,14 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	logListening(log, cfg, srv, gl, cl, ul) // cmd_serve.go: every socket is bound by now
 
 	g, gctx := errgroup.WithContext(ctx)
-	for _, r := range []interface{ Run(context.Context) error }{srv, gl, cl, ul, am} {
+	for _, r := range []interface{ Run(context.Context) error }{srv, gl, cl, ul, am, fwd} {
 		g.Go(func() error { return r.Run(gctx) })
 	}
 	g.Go(func() error { return reloadOnHangup(gctx, am, log) })
 	if cfg.Host.Enabled {
-		self := collectors.NewSelfMetrics(db, collectors.SelfMetricsOptions{Logger: log, Interval: cfg.Host.SelfInterval}, stats...)
+		src := metricsSources(srv, db, api, am, fwd, stats) // metrics.go: outpost scrapes its own GET /metrics
+		self := collectors.NewSelfMetrics(db, func(w io.Writer) error { return writeMetrics(gctx, w, src) }, collectors.SelfMetricsOptions{
+			Logger: log, Interval: cfg.Host.SelfInterval, Labels: tsdb.FromStrings("host", selfHost(cfg.Host.Hostname))})
 		g.Go(func() error { return self.Run(gctx) })
 		if hc != nil {
 			g.Go(func() error { return hc.Run(gctx) })

@@ -811,6 +811,7 @@ func collectdValues(t *testing.T, decoded []byte) int {
 func TestIngest_BadInputCounted(t *testing.T) {
 	t.Setenv("OUTPOST_HOST_ENABLED", "true")
 	t.Setenv("OUTPOST_HOST_SELF_INTERVAL", "200ms")
+	t.Setenv("OUTPOST_HOST_HOSTNAME", "bastion") // label host of the self series
 	gport, cport, uport := freePort(t), freePort(t), freePort(t)
 	s := startServerWith(t, t.TempDir(), serverConfig{
 		Graphite: fmt.Sprintf("127.0.0.1:%d", gport),
@@ -884,7 +885,7 @@ func TestIngest_BadInputCounted(t *testing.T) {
 	took = waitFor(t, 10*time.Second, func() string {
 		self = exportAll(t, s, `{__name__=~"outpost_ingest_.*"}`)
 		for k, v := range selfWant {
-			e, ok := self[k]
+			e, ok := self[strings.Replace(k, "{", `{host="bastion",`, 1)]
 			if !ok || latest(e) != v {
 				return fmt.Sprintf("series %s: present %v, want latest value %v", k, ok, v)
 			}

@@ -1,9 +1,8 @@
 package main
 
 import (
-	"fmt"
-	"io"
 	"net/http"
+	"strings"
 
 	"outpost/alerting"
 	"outpost/collectors"
@@ -21,7 +20,7 @@ import (
 // needs (see ui's package comment) and who answers its refusals (the
 // package that owns the route, in its API's shape).
 func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.Listener, rw *promrw.Handler, api *query.API,
-	al *alerting.API, stats []*collectors.Stats) {
+	al *alerting.API, fwd *promrw.Forwarder, stats []*collectors.Stats) {
 	type h = http.HandlerFunc
 	// Probes: open even when tokens are configured.
 	srv.Mount("GET /ping", ui.RolePublic, inf.RefuseV1, h(inf.Ping)) // GET covers HEAD
@@ -39,7 +38,9 @@ func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.
 	srv.Mount("POST /api/v1/graphite/explain", ui.RoleRead, gl.RefuseExplain, h(gl.Explain))
 
 	// Prometheus HTTP API (query package), as Grafana and promtool call it.
-	prom := func(pattern string, h http.HandlerFunc) { srv.Mount(pattern, ui.RoleRead, query.Refuse, h) }
+	prom := func(pattern string, h http.HandlerFunc) {
+		srv.Mount(pattern, ui.RoleRead, query.Refuse, api.Timed(pattern[strings.IndexByte(pattern, ' ')+1:], h))
+	}
 	for _, m := range []string{"GET", "POST"} {
 		prom(m+" /api/v1/query", api.Query)
 		prom(m+" /api/v1/query_range", api.QueryRange)
@@ -53,6 +54,7 @@ func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.
 	prom("GET /api/v1/status/tsdb", api.TSDBStatus)
 	prom("GET /api/v1/rules", api.Rules)
 	prom("GET /api/v1/alerts", api.Alerts)
+	srv.Mount("POST /api/v1/admin/tsdb/delete_series", ui.RoleAdmin, query.Refuse, h(api.DeleteSeries))
 	srv.Mount("GET /api/v1/export", ui.RoleRead, query.Refuse, query.NewExporter(db))
 	srv.Mount("POST /api/v1/export", ui.RoleRead, query.Refuse, query.NewExporter(db))
 
@@ -83,13 +85,13 @@ func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.
 	am("GET /api/v2/receivers", ui.RoleRead, al.AMReceivers)
 
 	// Operations.
-	srv.Mount("GET /metrics", ui.RoleRead, ui.RefuseText, h(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		if collectors.WriteMetrics(w, stats...) == nil && al.WriteMetrics(w) == nil { // a failed write means the client left
-			writeStoreMetrics(w, db)
-			writeHTTPMetrics(w, srv)
-		}
-	}))
+	srv.Mount("GET /metrics", ui.RoleRead, ui.RefuseText, metricsHandler(metricsSources(srv, db, api, al, fwd, stats))) // metrics.go
+	// Snapshots (api_snapshot.go): Prometheus' POST, and outpost's GET (a
+	// tar of the snapshot, what `outpost backup` reads) and DELETE.
+	snap := newSnapshotAPI(db, al)
+	srv.Mount("POST /api/v1/admin/tsdb/snapshot", ui.RoleAdmin, query.Refuse, h(snap.create))
+	srv.Mount("GET /api/v1/admin/tsdb/snapshot/{name}", ui.RoleAdmin, query.Refuse, h(snap.stream))
+	srv.Mount("DELETE /api/v1/admin/tsdb/snapshot/{name}", ui.RoleAdmin, query.Refuse, h(snap.remove))
 	// POST only, as every route that changes state: a GET could be sent by
 	// any web page open in a browser on the bastion (an <img> tag is enough).
 	srv.Mount("POST /internal/force_flush", ui.RoleAdmin, ui.RefuseText, h(func(w http.ResponseWriter, r *http.Request) {
@@ -145,21 +147,4 @@ func listeners(srv *ui.Server, gl *graphite.Listener, cl *collectd.Listener) []p
 		out = append(out, pages.Listener{Protocol: "collectd", Network: "udp", Addr: a.String()})
 	}
 	return out
-}
-
-// writeHTTPMetrics writes the HTTP server's connection figures.
-func writeHTTPMetrics(w io.Writer, srv *ui.Server) {
-	open, refused := srv.Connections()
-	fmt.Fprintf(w, "# HELP outpost_http_open_connections Open HTTP connections (at most http.max_connections).\n"+
-		"# TYPE outpost_http_open_connections gauge\noutpost_http_open_connections %d\n", open)
-	fmt.Fprintf(w, "# HELP outpost_http_refused_connections_total Connections answered 503 at http.max_connections with none idle.\n"+
-		"# TYPE outpost_http_refused_connections_total counter\noutpost_http_refused_connections_total %d\n", refused)
-}
-
-// writeStoreMetrics writes the store's damage figures for GET /metrics.
-func writeStoreMetrics(w io.Writer, db *tsdb.DB) {
-	fmt.Fprintf(w, "# HELP outpost_tsdb_damaged_files Files of the store found damaged and set aside or rebuilt (see GET /health).\n"+
-		"# TYPE outpost_tsdb_damaged_files gauge\noutpost_tsdb_damaged_files %d\n", len(db.Damaged()))
-	fmt.Fprintf(w, "# HELP outpost_tsdb_corrupt_chunks_total Day-file chunks whose checksum failed on read (left out of answers).\n"+
-		"# TYPE outpost_tsdb_corrupt_chunks_total counter\noutpost_tsdb_corrupt_chunks_total %d\n", db.CorruptChunks())
 }

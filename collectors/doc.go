@@ -6,9 +6,11 @@
 //
 // Each listener counts what it took in and turned away in a Stats (samples,
 // bytes, connections or datagrams, rejections by what and reason).
-// WriteMetrics renders them in Prometheus text format for GET /metrics;
-// SelfMetrics writes them as outpost_ingest_* series through a Writer, so
-// pages and alerts can use them. Store is the write the socket listeners
+// WriteMetrics renders them in Prometheus text format for GET /metrics.
+// SelfMetrics is outpost scraping itself: it parses the whole /metrics
+// text (ParseText, the text-format parser) every host.self_interval and
+// writes every sample as a series through a Writer, so pages and alerts
+// can use them. Store is the write the socket listeners
 // share: it retries while the store refuses writes for now (Retryable:
 // overloaded, or its WAL cannot append) and counts what was dropped by
 // DropReason, so every protocol names its rejections alike.

@@ -2,7 +2,10 @@ package collectors
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
@@ -100,31 +103,40 @@ func escapeLabelValue(s string) string { return labelEscaper.Replace(s) }
 // DefaultSelfMetricsInterval is how often SelfMetrics writes the counters.
 const DefaultSelfMetricsInterval = 10 * time.Second
 
-// SelfMetricsOptions carries what SelfMetrics needs besides its Writer.
+// SelfMetricsOptions carries what SelfMetrics needs besides its Writer
+// and its source.
 type SelfMetricsOptions struct {
 	// Interval between writes; 0 means DefaultSelfMetricsInterval.
 	Interval time.Duration
+	// Labels are added to every series (for example host, this machine's
+	// name); a label of the text with the same name wins.
+	Labels tsdb.Labels
 	// Logger receives write failures, at most one a minute; nil discards them.
 	Logger *slog.Logger
 	// Now stamps the samples; nil means time.Now.
 	Now func() time.Time
 }
 
-// SelfMetrics writes the ingest statistics as ordinary series through a
-// Writer, so that outpost's pages and alert rules can use them like any
-// other metric: the same names and labels as WriteMetrics, the metric name
-// in tsdb.MetricName. Every name starts with tsdb.SelfSeriesPrefix, so the
-// store keeps these series past storage.max_series (up to
+// SelfMetrics is outpost scraping itself: every interval it renders the
+// text of GET /metrics (Render), parses it (ParseText) and writes every
+// sample as an ordinary series through a Writer, so that outpost's pages
+// and alert rules can use them like any other metric, under the names
+// and labels /metrics shows (a histogram as its _bucket, _sum and _count
+// series, as Prometheus stores it). One source of truth: a figure added
+// to /metrics is stored with no more code. Names starting with
+// tsdb.SelfSeriesPrefix are kept past storage.max_series (up to
 // tsdb.SelfSeriesAllowance): the counters that tell senders were refused
-// for too many series are stored when it matters most.
+// for too many series are stored when it matters most; go_* and
+// process_* series are then refused like any other.
 type SelfMetrics struct {
-	w     Writer
-	stats []*Stats
-	opts  SelfMetricsOptions
+	w      Writer
+	render func(io.Writer) error
+	opts   SelfMetricsOptions
 }
 
-// NewSelfMetrics returns a SelfMetrics that writes stats to w.
-func NewSelfMetrics(w Writer, opts SelfMetricsOptions, stats ...*Stats) *SelfMetrics {
+// NewSelfMetrics returns a SelfMetrics that writes what render writes
+// (the /metrics text) to w.
+func NewSelfMetrics(w Writer, render func(io.Writer) error, opts SelfMetricsOptions) *SelfMetrics {
 	if opts.Interval <= 0 {
 		opts.Interval = DefaultSelfMetricsInterval
 	}
@@ -134,36 +146,55 @@ func NewSelfMetrics(w Writer, opts SelfMetricsOptions, stats ...*Stats) *SelfMet
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &SelfMetrics{w: w, stats: stats, opts: opts}
+	return &SelfMetrics{w: w, render: render, opts: opts}
 }
 
-// Points returns the counters as points stamped t.
-func (m *SelfMetrics) Points(t time.Time) []tsdb.Point {
-	samples := collect(m.stats)
-	pts := make([]tsdb.Point, 0, len(samples))
-	for _, s := range samples {
-		ls := tsdb.Labels{{Name: tsdb.MetricName, Value: families[s.family].name}, {Name: "protocol", Value: s.protocol}}
-		if s.family == 1 {
-			ls = append(ls, tsdb.Label{Name: "reason", Value: s.reason}, tsdb.Label{Name: "what", Value: s.what})
+// Points renders and parses the text and returns its samples as points
+// stamped t (a sample's own timestamp is kept). It returns the points of
+// the text rendered before a render or parse error, with the error.
+func (m *SelfMetrics) Points(t time.Time) ([]tsdb.Point, error) {
+	var buf bytes.Buffer
+	rerr := m.render(&buf)
+	var pts []tsdb.Point
+	perr := ParseText(buf.Bytes(), TextVisitor{Sample: func(s TextSample) error {
+		ls := make(tsdb.Labels, 0, len(s.Labels)+len(m.opts.Labels)+1)
+		ls = append(ls, tsdb.Label{Name: tsdb.MetricName, Value: s.Name})
+		ls = append(ls, s.Labels...)
+		for _, l := range m.opts.Labels {
+			if s.Labels.Get(l.Name) == "" {
+				ls = append(ls, l)
+			}
 		}
-		pts = append(pts, tsdb.Point{Labels: ls, T: t.UnixMilli(), V: float64(s.v)})
+		ls.Sort()
+		p := tsdb.Point{Labels: ls, T: t.UnixMilli(), V: s.Value}
+		if s.HasT {
+			p.T = s.T
+		}
+		pts = append(pts, p)
+		return nil
+	}})
+	if err := errors.Join(rerr, perr); err != nil {
+		return pts, fmt.Errorf("scrape own metrics: %w", err)
 	}
-	return pts
+	return pts, nil
 }
 
-// Run writes the counters at once and then every interval, until ctx is
-// cancelled; it then returns nil. A failed write is logged (at most once a
-// minute) and retried at the next tick.
+// Run writes the figures at once and then every interval, until ctx is
+// cancelled; it then returns nil. A failure is logged (at most once a
+// minute) and the next tick tries again; what could be rendered is
+// written all the same.
 func (m *SelfMetrics) Run(ctx context.Context) error {
 	t := time.NewTicker(m.opts.Interval)
 	defer t.Stop()
 	var lastLog time.Time
 	for {
-		if err := m.w.Write(ctx, m.Points(m.opts.Now())); err != nil && ctx.Err() == nil {
-			if time.Since(lastLog) >= time.Minute {
-				m.opts.Logger.Warn("write ingest statistics", "component", "selfmetrics", "err", err)
-				lastLog = time.Now()
-			}
+		pts, err := m.Points(m.opts.Now())
+		if werr := m.w.Write(ctx, pts); werr != nil {
+			err = errors.Join(err, werr)
+		}
+		if err != nil && ctx.Err() == nil && time.Since(lastLog) >= time.Minute {
+			m.opts.Logger.Warn("record own metrics", "component", "selfmetrics", "err", err)
+			lastLog = time.Now()
 		}
 		select {
 		case <-ctx.Done():

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -188,13 +189,17 @@ func (r *statsRecorder) writes() [][]tsdb.Point {
 
 func TestSelfMetrics_Points(t *testing.T) {
 	g, c := testStats()
-	m := NewSelfMetrics(&statsRecorder{}, SelfMetricsOptions{}, g, c)
+	render := func(w io.Writer) error { return WriteMetrics(w, g, c) }
+	m := NewSelfMetrics(&statsRecorder{}, render, SelfMetricsOptions{Labels: tsdb.FromStrings("host", "bastion")})
 	at := time.UnixMilli(1_700_000_000_000)
-	pts := m.Points(at)
+	pts, err := m.Points(at)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(pts) != 8 {
 		t.Fatalf("%d points, want 8", len(pts))
 	}
-	want := tsdb.FromStrings(tsdb.MetricName, MetricRejected, "protocol", "graphite", "what", "lines", "reason", "parse")
+	want := tsdb.FromStrings(tsdb.MetricName, MetricRejected, "host", "bastion", "protocol", "graphite", "what", "lines", "reason", "parse")
 	found := false
 	for _, p := range pts {
 		if err := p.Labels.Validate(); err != nil {
@@ -217,7 +222,8 @@ func TestSelfMetrics_Run(t *testing.T) {
 	rec := &statsRecorder{err: errors.New("store down")}
 	var ticks int64
 	now := func() time.Time { ticks++; return time.UnixMilli(1_000 * ticks) }
-	m := NewSelfMetrics(rec, SelfMetricsOptions{Interval: 10 * time.Millisecond, Now: now}, g)
+	m := NewSelfMetrics(rec, func(w io.Writer) error { return WriteMetrics(w, g) },
+		SelfMetricsOptions{Interval: 10 * time.Millisecond, Now: now})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- m.Run(ctx) }()
@@ -236,7 +242,7 @@ func TestSelfMetrics_Run(t *testing.T) {
 	if ws[0][0].T != 1000 || ws[1][0].T != 2000 || ws[0][0].Labels.Get(tsdb.MetricName) != MetricSamples || ws[0][0].V != 123 {
 		t.Fatalf("first writes: %v / %v", ws[0], ws[1])
 	}
-	if NewSelfMetrics(rec, SelfMetricsOptions{}).opts.Interval != DefaultSelfMetricsInterval {
+	if NewSelfMetrics(rec, nil, SelfMetricsOptions{}).opts.Interval != DefaultSelfMetricsInterval {
 		t.Fatalf("default interval not applied")
 	}
 }
@@ -270,8 +276,11 @@ func TestSelfMetrics_Points_PastMaxSeries(t *testing.T) {
 	}
 	g := NewStats("influx")
 	g.Reject("samples", "too_many_series", 1)
-	m := NewSelfMetrics(db, SelfMetricsOptions{}, g)
-	pts := m.Points(now)
+	m := NewSelfMetrics(db, func(w io.Writer) error { return WriteMetrics(w, g) }, SelfMetricsOptions{})
+	pts, err := m.Points(now)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := db.Write(t.Context(), pts); err != nil {
 		t.Fatalf("writing the %d statistics series at storage.max_series: %v", len(pts), err)
 	}

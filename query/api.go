@@ -46,6 +46,7 @@ type API struct {
 	st   Storage
 	opts APIOptions
 	log  *slog.Logger
+	m    *apiMetrics // latency by endpoint (metrics.go)
 }
 
 // NewAPI returns the API over e and st.
@@ -57,7 +58,8 @@ func NewAPI(e *Engine, st Storage, opts APIOptions) *API {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &API{e: e, st: st, opts: opts, log: log.With("component", "api")}
+	return &API{e: e, st: st, opts: opts, log: log.With("component", "api"),
+		m: &apiMetrics{endpoints: map[string]*latency{}}}
 }
 
 // Register mounts every handler of the API on mux (see API for the list).

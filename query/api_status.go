@@ -127,8 +127,13 @@ func (a *API) TSDBStatus(w http.ResponseWriter, r *http.Request) {
 	if len(top) > 10 {
 		top = top[:10]
 	}
+	head := map[string]any{"numSeries": len(all), "numLabelPairs": pairs, "chunkCount": 0, "minTime": 0, "maxTime": 0}
+	if hs, ok := a.st.(interface{ HeadStats() tsdb.HeadStats }); ok {
+		h := hs.HeadStats()
+		head["chunkCount"], head["minTime"], head["maxTime"] = h.Chunks, h.MinTime, h.MaxTime
+	}
 	a.writeJSONData(w, r, map[string]any{
-		"headStats":                   map[string]any{"numSeries": len(all), "numLabelPairs": pairs, "chunkCount": 0, "minTime": 0, "maxTime": 0},
+		"headStats":                   head,
 		"seriesCountByMetricName":     top,
 		"labelValueCountByLabelName":  []stat{},
 		"memoryInBytesByLabelName":    []stat{},

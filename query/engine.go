@@ -73,9 +73,10 @@ type Engine struct {
 	st   Storage
 	opts Options
 	log  *slog.Logger
-	sem  chan struct{} // one token per running query
-	mem  *memLimiter   // the memory all running queries hold
-	slow *slowLog      // the last slow queries (slowlog.go)
+	sem  chan struct{}  // one token per running query
+	mem  *memLimiter    // the memory all running queries hold
+	slow *slowLog       // the last slow queries (slowlog.go)
+	ctr  engineCounters // running totals for /metrics (metrics.go)
 	// transforms is the transform function table, read-only.
 	transforms map[string]*transformSpec
 	// parsed caches Parse's successes by query text: alerting rules run
@@ -274,7 +275,10 @@ func (e *Engine) exec(ctx context.Context, mem *queryMem, expr metricsql.Expr, s
 	ec := newEvalConfig(start, end, step)
 	tss, err := ev.safeEval(ec, expr)
 	traceSamples(ctx, ev.samples.Load())
+	e.ctr.queries.Add(1)
+	e.ctr.samples.Add(ev.samples.Load())
 	if err != nil {
+		e.ctr.failed.Add(1)
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, ctxError(ctx, "evaluate")
 		}

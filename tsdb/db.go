@@ -75,6 +75,7 @@ type DB struct {
 	wal   *wal.WAL
 	head  *head
 	parts *partitions
+	tombs *tombstones // deletes, applied at read time (tombstone.go)
 
 	// appendMu is held shared by each write from its WAL record to its
 	// head append, and exclusively while the WAL is cut and epochs are
@@ -88,6 +89,7 @@ type DB struct {
 	flushes, retention retrier
 
 	stats statsCache // figures of flush buckets already counted (stats.go)
+	ctr   counters   // running totals for WriteMetrics (metrics.go)
 
 	writeSem chan struct{}
 	closed   atomic.Bool
@@ -143,6 +145,10 @@ func (db *DB) open() error {
 	}
 	if err := db.openStorage(); err != nil { // index.db and parts/, damage set aside (damage.go)
 		return err
+	}
+	db.tombs = newTombstones()
+	if err := db.ix.loadTombstones(db.tombs); err != nil {
+		return fmt.Errorf("load tombstones: %w", err)
 	}
 	if err := db.parts.dropBefore(db.retentionCutoff()); err != nil {
 		return err

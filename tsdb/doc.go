@@ -117,6 +117,22 @@
 // before WAL segments are deleted. An empty label value means the label is
 // absent, as in Prometheus.
 //
+// # Deletes
+//
+// DeleteSeries writes a tombstone (series IDs, time range) to a fourth
+// bucket of index.db, "tombstones", created at the first delete, keyed by
+// a uint64 sequence (tombstone.go); it is synced before the delete
+// answers. Tombstones are loaded at open and applied at read time to head
+// chunks, flush jobs and day files alike: iterators skip deleted samples,
+// a Select leaves out series with none left, and the listings (Series,
+// LabelNames, LabelValues) read the tombstoned series they would list to
+// leave out those with no sample left in range. WAL replay and flushes
+// therefore never resurrect deleted data. A delete's range is cut at the
+// time it runs: later samples with newer timestamps are visible, as in
+// Prometheus; later samples inside the deleted range stay hidden. Space is
+// not reclaimed yet: day files keep the deleted chunks (no rewrite), and
+// an index rebuilt from the day files has no tombstones.
+//
 // # Retention
 //
 // Whole day files older than storage.retention are deleted: O(1), space

@@ -178,9 +178,15 @@ func (db *DB) writeJob(job *flushJob) error {
 		return err
 	}
 	began := time.Now()
-	if err := p.writeFlush(job.start, src); err != nil {
+	err = p.writeFlush(job.start, src)
+	db.ctr.flushNanos.Add(int64(time.Since(began)))
+	if err != nil {
+		db.ctr.flushFailures.Add(1)
 		return err
 	}
+	db.ctr.flushes.Add(1)
+	db.ctr.flushBytes.Add(src.written)
+	db.ctr.flushSeries.Add(int64(len(src.chunks)))
 	db.parts.cover(job.start, job.coversSeg)
 	db.logger.Debug("epoch flushed", "epoch", time.UnixMilli(job.start).UTC().Format(time.RFC3339),
 		"series", len(src.chunks), "bytes", job.bytes, "head_bytes", db.head.bytes.Load(), "took", time.Since(began).Round(time.Millisecond))
@@ -201,6 +207,8 @@ type jobSource struct {
 	m      flushMeta
 	ts     []int64
 	vs     []float64
+	// written is the encoded chunk bytes encode returned, for the counters.
+	written int64
 }
 
 func (s *jobSource) count() int { return len(s.chunks) }
@@ -222,6 +230,7 @@ func (s *jobSource) encode(i int, arena []byte) (uint32, uint32, []byte, []byte,
 	if err != nil {
 		return 0, 0, nil, arena, fmt.Errorf("encode chunk of series %d: %w", jc.id, err)
 	}
+	s.written += int64(len(grown) - start)
 	return jc.metric, jc.id, grown[start:], grown, nil
 }
 

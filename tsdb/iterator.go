@@ -23,6 +23,7 @@ type seriesData struct {
 	srcs       []source // sorted by (start, rank)
 	buf        *chunkBuf
 	gen        uint32
+	dels       []interval // deleted ranges (tombstones) within [mint, maxt]
 }
 
 // Iterator walks a series' samples in ascending time order, one per
@@ -30,6 +31,7 @@ type seriesData struct {
 type Iterator struct {
 	d    seriesData
 	next int // index of the first source of the next epoch group
+	di   int // index of the first deleted interval not before the last sample
 
 	// The current epoch group is either streamed from one chunk (single)
 	// or merged from several sources into ts/vs. NextBatch decodes into
@@ -183,7 +185,7 @@ func (it *Iterator) Next() bool {
 					it.next = len(it.d.srcs)
 					return false
 				}
-				if it.t < it.d.mint {
+				if it.t < it.d.mint || (it.d.dels != nil && it.deleted(it.t)) {
 					continue
 				}
 				it.ok = true
@@ -234,6 +236,9 @@ func (it *Iterator) SeekTo(t int64) bool {
 		}
 		if found {
 			it.ok = it.t <= it.d.maxt
+			if it.ok && it.d.dels != nil && it.deleted(it.t) {
+				return it.Next()
+			}
 			return it.ok
 		}
 		if !it.loadGroup() {
@@ -291,6 +296,11 @@ func (it *Iterator) NextBatch() ([]int64, []float64, bool) {
 		}
 		if lo < hi && ts[hi-1] > it.d.maxt {
 			hi = sort.Search(hi, func(k int) bool { return ts[k] > it.d.maxt })
+		}
+		if lo < hi && it.d.dels != nil {
+			var dt []int64
+			dt, vs = it.dropDeleted(ts[lo:hi], vs[lo:hi])
+			ts, lo, hi = dt, 0, len(dt)
 		}
 		if lo < hi {
 			return ts[lo:hi], vs[lo:hi], true

@@ -68,7 +68,10 @@ func (db *DB) matching(ctx context.Context, mint, maxt int64, ms []*Matcher) (*r
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return db.seriesIn(ids, mint, maxt)
+	if ids, err = db.seriesIn(ids, mint, maxt); err != nil {
+		return nil, err
+	}
+	return db.withoutDeleted(ctx, ids, mint, maxt)
 }
 
 // LabelNames returns the sorted label names of the series matching ms
@@ -122,6 +125,7 @@ const (
 // SeriesSet.At); the labels stay valid.
 type Series struct {
 	Labels Labels
+	id     uint32
 	src    seriesData
 }
 

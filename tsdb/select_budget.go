@@ -77,6 +77,7 @@ func (db *DB) SelectWith(ctx context.Context, o SelectOptions, sets ...[]*Matche
 	if db.closed.Load() {
 		return nil, ErrClosed
 	}
+	db.ctr.selects.Add(1)
 	ids, err := db.postingsUnion(sets)
 	if err != nil {
 		return nil, err

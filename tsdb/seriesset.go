@@ -359,6 +359,10 @@ func (s *SeriesSet) assemble(b *batchRead) error {
 		if len(ss) == 0 {
 			continue
 		}
+		dels := s.db.tombs.intervals(nil, e.id, s.mint, s.maxt)
+		if covers(dels, s.mint, s.maxt) {
+			continue
+		}
 		ls := e.labels
 		if s.unsorted {
 			var ok bool
@@ -368,7 +372,11 @@ func (s *SeriesSet) assemble(b *batchRead) error {
 			actual += int64(cap(ls)) * labelCost
 		}
 		actual += seriesCost + int64(len(ss))*sourceCost
-		s.batch = append(s.batch, Series{Labels: ls, src: seriesData{mint: s.mint, maxt: s.maxt, srcs: ss, buf: b.buf, gen: gen}})
+		sr := Series{Labels: ls, id: e.id, src: seriesData{mint: s.mint, maxt: s.maxt, srcs: ss, buf: b.buf, gen: gen, dels: dels}}
+		if dels != nil && !sr.Iterator().Next() {
+			continue // every sample in range deleted
+		}
+		s.batch = append(s.batch, sr)
 	}
 	return s.settle(&s.held, actual)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 )
@@ -203,42 +202,11 @@ func (db *DB) fileSizes(st *Stats) (map[string]int64, error) {
 // headStats fills the head's figures of st and widens its time span.
 func (db *DB) headStats(st *Stats) {
 	st.HeadBytes = db.head.bytes.Load()
-	mint, maxt := int64(maxTime), int64(minTime)
-	for _, page := range *db.head.pages.Load() {
-		for i := range page {
-			s := page[i].Load()
-			if s == nil {
-				continue
-			}
-			s.mu.Lock()
-			if len(s.chunks) > 0 {
-				st.HeadSeries++
-				maxt = max(maxt, s.lastT)
-			}
-			for _, c := range s.chunks {
-				st.HeadSamples += int64(c.xor.Len() + len(c.ooo))
-				if c.xor.Len() > 0 {
-					mint = min(mint, c.xor.MinT())
-				}
-				for _, o := range c.ooo {
-					mint = min(mint, o.T)
-				}
-			}
-			s.mu.Unlock()
-		}
+	hs := db.HeadStats()
+	st.HeadSeries, st.HeadSamples = hs.Series, hs.Samples
+	if hs.Chunks > 0 {
+		widen(st, hs.MinTime, hs.MaxTime)
 	}
-	db.head.mu.Lock()
-	jobs := slices.Clone(db.head.flushing)
-	db.head.mu.Unlock()
-	for _, j := range jobs { // detached: their chunks no longer change
-		for _, c := range j.chunks {
-			st.HeadSamples += int64(c.xor.Len() + len(c.ooo))
-			if c.xor.Len() > 0 {
-				mint, maxt = min(mint, c.xor.MinT()), max(maxt, c.xor.MaxT())
-			}
-		}
-	}
-	widen(st, mint, maxt)
 }
 
 // widen extends st's time span to [mint, maxt] when that is not empty.

@@ -162,12 +162,18 @@ func (p *partialErr) orNil() error {
 	return &PartialWriteError{Dropped: p.dropped, First: p.first}
 }
 
+// TimeWindow returns the oldest and newest timestamps, in milliseconds,
+// that a write at now accepts: now-retention and now+max_future. Samples
+// outside are refused with ErrOutOfBounds.
+func (db *DB) TimeWindow(now time.Time) (mint, maxt int64) {
+	return now.Add(-db.cfg.Retention).UnixMilli(), now.Add(db.cfg.MaxFuture).UnixMilli()
+}
+
 // resolve maps points to series IDs, creating series, and fills b with the
 // samples and the series definitions the WAL record must carry.
 func (db *DB) resolve(pts []Point, b *writeBatch) partialErr {
 	var perr partialErr
-	now := db.now()
-	mint, maxt := now.Add(-db.cfg.Retention).UnixMilli(), now.Add(db.cfg.MaxFuture).UnixMilli()
+	mint, maxt := db.TimeWindow(db.now())
 	b.ids = db.keys.lookup(pts, b.ids)
 	for i := range pts {
 		p := &pts[i]
@@ -191,6 +197,9 @@ func (db *DB) resolve(pts []Point, b *writeBatch) partialErr {
 			if err != nil {
 				perr.add(err)
 				continue
+			}
+			if created {
+				db.ctr.seriesCreated.Add(1)
 			}
 			if p.Key != nil {
 				b.ids[i] = id

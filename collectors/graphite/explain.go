@@ -75,11 +75,12 @@ type ExplainSeries struct {
 
 // ExplainSample is the value and time of a whole line.
 type ExplainSample struct {
-	Value      string `json:"value"`       // as stored, formatted; NaN is not stored
-	Stored     bool   `json:"stored"`      // false for NaN
-	Timestamp  int64  `json:"timestamp"`   // milliseconds since the epoch
-	Time       string `json:"time"`        // the same, RFC 3339 in UTC
-	TimeSource string `json:"time_source"` // "line" or "receive time"
+	Value      string `json:"value"`             // as stored, formatted; NaN is not stored
+	Stored     bool   `json:"stored"`            // false for NaN and dropped samples
+	Dropped    string `json:"dropped,omitempty"` // why the store would refuse it: "out of retention", "too far in the future"
+	Timestamp  int64  `json:"timestamp"`         // milliseconds since the epoch
+	Time       string `json:"time"`              // the same, RFC 3339 in UTC
+	TimeSource string `json:"time_source"`       // "line" or "receive time"
 }
 
 // ExplainError is a parse error of the input.

@@ -2,11 +2,13 @@ package graphite
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // explainConfig has two filtered templates, a default one and a global tag.
@@ -119,6 +121,42 @@ func TestParser_Explain(t *testing.T) {
 	})
 }
 
+func TestListener_ExplainOutOfRetention(t *testing.T) {
+	window := func(now time.Time) (int64, int64) {
+		return now.Add(-30 * 24 * time.Hour).UnixMilli(), now.Add(time.Hour).UnixMilli()
+	}
+	l, err := New(explainConfig(), &recorder{}, Options{Now: fixedNow, Window: window})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := fixedNow()
+	for _, tc := range []struct {
+		ts      int64
+		stored  bool
+		dropped string
+	}{
+		{now.Unix(), true, ""},
+		{now.Add(-31 * 24 * time.Hour).Unix(), false, "out of retention"},
+		{now.Add(2 * time.Hour).Unix(), false, "too far in the future"},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/graphite/explain",
+			strings.NewReader(fmt.Sprintf("servers.web1.cpu.load 1 %d", tc.ts)))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rr := httptest.NewRecorder()
+		l.Explain(rr, req)
+		var e Explanation
+		if err := json.Unmarshal(rr.Body.Bytes(), &e); err != nil || e.Sample == nil {
+			t.Fatalf("ts %d: %v %s", tc.ts, err, rr.Body)
+		}
+		if e.Sample.Stored != tc.stored || e.Sample.Dropped != tc.dropped {
+			t.Errorf("ts %d: stored %v dropped %q, want %v %q", tc.ts, e.Sample.Stored, e.Sample.Dropped, tc.stored, tc.dropped)
+		}
+		if tc.dropped != "" && !strings.Contains(e.Summary, "dropped: "+tc.dropped) {
+			t.Errorf("summary %q does not say dropped: %s", e.Summary, tc.dropped)
+		}
+	}
+}
+
 func TestListener_Explain(t *testing.T) {
 	l, err := New(explainConfig(), &recorder{}, Options{Now: fixedNow})
 	if err != nil {
@@ -154,6 +192,9 @@ func TestListener_Explain(t *testing.T) {
 	f("json", "application/json", `{"path": "disk.used"}`, 200, seriesName("disk_used"))
 	f("plain body", "text/plain", "servers.localhost.cpu.idle 3 1700000000\n", 200, seriesName("idle"))
 	f("no content type", "", "a.b", 200, seriesName("a_b"))
+	// curl -d 'line' sends the bare line with the form type.
+	f("curl -d bare line", "application/x-www-form-urlencoded", "servers.web1.cpu.load 1 1700000000", 200, seriesName("load"))
+	f("curl -d tagged line", "application/x-www-form-urlencoded", "disk.used;host=a 1 1700000000", 200, seriesName("disk_used"))
 	hasError := func(m map[string]any) {
 		if s, _ := m["error"].(string); s == "" {
 			t.Errorf("no error in %v", m)

@@ -25,6 +25,10 @@ type Options struct {
 	// Now is the clock that stamps lines sent without a timestamp; nil
 	// means time.Now.
 	Now func() time.Time
+	// Window gives the timestamps the store accepts at now (tsdb.DB's
+	// TimeWindow), so Explain can say a sample would be dropped; nil means
+	// any time.
+	Window func(now time.Time) (mint, maxt int64)
 }
 
 // Listener serves Graphite plaintext on TCP and UDP and writes what it
@@ -44,6 +48,7 @@ type Listener struct {
 	log      *slog.Logger
 	stats    *collectors.Stats
 	now      func() time.Time
+	window   func(now time.Time) (mint, maxt int64) // nil: no bounds known
 
 	tcp       net.Listener   // nil when disabled
 	udp       net.PacketConn // nil when disabled
@@ -77,7 +82,7 @@ func New(cfg Config, w collectors.Writer, opts Options) (*Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Listener{cfg: cfg, w: w, parser: p, cache: newSeriesCache(defaultCacheSize), inflight: collectors.NewBudget(cfg.MaxInflightBytes), log: opts.Logger, stats: opts.Stats, now: opts.Now,
+	l := &Listener{cfg: cfg, w: w, parser: p, cache: newSeriesCache(defaultCacheSize), inflight: collectors.NewBudget(cfg.MaxInflightBytes), log: opts.Logger, stats: opts.Stats, now: opts.Now, window: opts.Window,
 		conns: make(map[*slot]struct{}), perSource: make(map[netip.Addr]int), summaryEvery: summaryEvery, evictMinIdle: evictMinIdle}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)

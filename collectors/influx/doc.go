@@ -70,6 +70,7 @@
 //	  (or the store dropped samples)     <first> dropped=N"      "partial write: <first> dropped=N"
 //	every line bad, nothing written    400 "<first error>"     400 invalid "<first error>"
 //	bad precision parameter            400                     400 invalid
+//	no bucket parameter                (db is optional)        404 not found "bucket not found"
 //	invalid gzip body                  400                     400 invalid
 //	Content-Encoding not gzip/identity 415                     415
 //	body over MaxBodyBytes (before or  413                     413 "request too large"
@@ -136,8 +137,9 @@
 // (after decompression), and rejections: lines:parse, lines:too_long,
 // samples:<reason> for samples the store dropped (out_of_bounds,
 // too_many_series, invalid_series, invalid_value, store_error:
-// collectors.DropReason), requests:overloaded (no room in
-// max_inflight_bytes, or the store overloaded), requests:unavailable (the
+// collectors.DropReason), requests:no_bucket (a v2 write without bucket),
+// requests:overloaded (no room in max_inflight_bytes, or the store
+// overloaded), requests:unavailable (the
 // store cannot append), requests:too_large and requests:bad_body. Bad lines are never logged one
 // by one; store failures are logged at most once per 10 s.
 //

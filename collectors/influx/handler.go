@@ -130,7 +130,8 @@ func (h *Handler) Write(w http.ResponseWriter, r *http.Request) {
 }
 
 // WriteV2 serves POST /api/v2/write (InfluxDB 2.x): query parameters org
-// (ignored), bucket and precision.
+// (ignored), bucket (required, as InfluxDB 2 requires it: 404 "bucket not
+// found" without it) and precision.
 func (h *Handler) WriteV2(w http.ResponseWriter, r *http.Request) {
 	h.serveWrite(w, r, apiV2)
 }
@@ -164,6 +165,13 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, v api) {
 	}
 	if err != nil {
 		h.fail(w, v, http.StatusBadRequest, err.Error())
+		return
+	}
+	if v == apiV2 && db == "" {
+		// InfluxDB 2 checks the bucket right after the precision, before
+		// the body, and answers 404 with code "not found".
+		h.stats.Reject("requests", "no_bucket", 1)
+		h.fail(w, v, http.StatusNotFound, "bucket not found")
 		return
 	}
 	// Admission before allocation: the request's memory is reserved before

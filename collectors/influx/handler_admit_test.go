@@ -34,7 +34,7 @@ func TestHandler_Write_Admission(t *testing.T) {
 
 	for _, c := range []struct{ url, body string }{
 		{"/write", `{"error":"outpost is overloaded, retry later"}`},
-		{"/api/v2/write", `{"code":"unavailable","message":"outpost is overloaded, retry later"}`},
+		{"/api/v2/write?bucket=d", `{"code":"unavailable","message":"outpost is overloaded, retry later"}`},
 	} {
 		start := time.Now()
 		// The refused request's body never ends: only an answer that does
@@ -100,7 +100,7 @@ func TestHandler_Write_Unavailable(t *testing.T) {
 	srv := testServer(t, h)
 	for _, c := range []struct{ url, body string }{
 		{"/write", `{"error":"outpost cannot store writes for now, retry later"}`},
-		{"/api/v2/write", `{"code":"unavailable","message":"outpost cannot store writes for now, retry later"}`},
+		{"/api/v2/write?bucket=d", `{"code":"unavailable","message":"outpost cannot store writes for now, retry later"}`},
 	} {
 		r := do(t, "POST", srv.URL+c.url, strings.NewReader("m f=1 0"), nil)
 		r.want(t, http.StatusServiceUnavailable, c.body)

@@ -190,12 +190,12 @@ func TestHandler_Write_Precision(t *testing.T) {
 		{"/write", "ms", "1700000000000"}, {"/write", "s", "1700000000"}, {"/write", "m", "28333333"},
 		{"/write", "h", "472222"}, {"/api/v2/write", "us", "1700000000000000"}, {"/api/v2/write", "s", "1700000000"},
 	} {
-		do(t, "POST", srv.URL+c.api+"?precision="+c.prec, strings.NewReader("m f=1 "+c.ts), nil).
+		do(t, "POST", srv.URL+c.api+"?bucket=d&precision="+c.prec, strings.NewReader("m f=1 "+c.ts), nil).
 			want(t, http.StatusNoContent, "")
 	}
 	want := []string{`m_f{} 1 1700000000000`, `m_f{} 1 1700000000000`, `m_f{} 1 1700000000000`,
 		`m_f{} 1 1700000000000`, `m_f{} 1 1699999980000`, `m_f{} 1 1699999200000`,
-		`m_f{} 1 1700000000000`, `m_f{} 1 1700000000000`}
+		`m_f{db="d"} 1 1700000000000`, `m_f{db="d"} 1 1700000000000`}
 	if got := w.points(); !slices.Equal(got, want) {
 		t.Fatalf("written %q\nwant %q", got, want)
 	}
@@ -203,6 +203,14 @@ func TestHandler_Write_Precision(t *testing.T) {
 		want(t, http.StatusBadRequest, `{"error":"invalid precision \"x\" (use n, ns, u, us, µs, ms, s, m or h)"}`)
 	do(t, "POST", srv.URL+"/api/v2/write?precision=h", strings.NewReader("m f=1"), nil).
 		want(t, http.StatusBadRequest, `{"code":"invalid","message":"invalid precision \"h\"; valid precision units are ns, us, ms, and s"}`)
+	// InfluxDB 2.x's answer to a write without bucket (its
+	// write_handler_test "missing bucket returns 404"); nothing is written.
+	n := len(w.points())
+	do(t, "POST", srv.URL+"/api/v2/write?org=x", strings.NewReader("m f=1"), nil).
+		want(t, http.StatusNotFound, `{"code":"not found","message":"bucket not found"}`)
+	if got := len(w.points()); got != n {
+		t.Fatalf("a write without bucket stored %d points", got-n)
+	}
 }
 
 func TestHandler_Write_PartialWrite(t *testing.T) {
@@ -281,7 +289,7 @@ func TestHandler_Write_BodyLimits(t *testing.T) {
 		r.want(t, http.StatusRequestEntityTooLarge, `{"error":"request body too large: the limit is 65536 bytes"}`)
 	})
 	t.Run("v2", func(t *testing.T) {
-		do(t, "POST", srv.URL+"/api/v2/write", bytes.NewReader(big), nil).want(t, http.StatusRequestEntityTooLarge,
+		do(t, "POST", srv.URL+"/api/v2/write?bucket=d", bytes.NewReader(big), nil).want(t, http.StatusRequestEntityTooLarge,
 			`{"code":"request too large","message":"request body too large: 80000 bytes, the limit is 65536"}`)
 	})
 	t.Run("gzip bomb", func(t *testing.T) {
@@ -313,7 +321,7 @@ func TestHandler_Write_BadEncoding(t *testing.T) {
 	})
 	t.Run("truncated gzip", func(t *testing.T) {
 		z := gz(t, []byte("m f=1 0\n"))
-		r := do(t, "POST", srv.URL+"/api/v2/write", bytes.NewReader(z[:len(z)-6]), map[string]string{"Content-Encoding": "gzip"})
+		r := do(t, "POST", srv.URL+"/api/v2/write?bucket=d", bytes.NewReader(z[:len(z)-6]), map[string]string{"Content-Encoding": "gzip"})
 		if r.status != http.StatusBadRequest || !strings.Contains(r.body, `"code":"invalid","message":"invalid gzip body`) {
 			t.Fatalf("got %d %s", r.status, r.body)
 		}
@@ -360,7 +368,7 @@ func TestHandler_Write_Overloaded(t *testing.T) {
 	body := "a f=1 0\nb f=1 0\nc f=1 0\nd f=1 0\n"
 	for _, c := range []struct{ url, body string }{
 		{"/write", `{"error":"outpost is overloaded, retry later"}`},
-		{"/api/v2/write", `{"code":"unavailable","message":"outpost is overloaded, retry later"}`},
+		{"/api/v2/write?bucket=d", `{"code":"unavailable","message":"outpost is overloaded, retry later"}`},
 	} {
 		w.calls = nil
 		r := do(t, "POST", srv.URL+c.url, strings.NewReader(body), nil)
@@ -427,7 +435,7 @@ func TestHandler_Write_InternalError(t *testing.T) {
 		do(t, "POST", srv.URL+"/write", strings.NewReader("m a=1 0"), nil).
 			want(t, http.StatusInternalServerError, `{"error":"internal error"}`)
 	}
-	do(t, "POST", srv.URL+"/api/v2/write", strings.NewReader("m a=1 0"), nil).
+	do(t, "POST", srv.URL+"/api/v2/write?bucket=d", strings.NewReader("m a=1 0"), nil).
 		want(t, http.StatusInternalServerError, `{"code":"internal error","message":"internal error"}`)
 	if logs.n != 1 {
 		t.Fatalf("%d log records for 4 failures in 10 s, want 1", logs.n)

@@ -48,6 +48,8 @@ func v2Code(status int) string {
 		return "unsupported media type"
 	case http.StatusInternalServerError:
 		return "internal error"
+	case http.StatusNotFound:
+		return "not found"
 	}
 	return "invalid"
 }

@@ -1,10 +1,14 @@
-// Package promrw takes samples in from other monitoring systems over
+// Package promrw is Prometheus remote write, in and out. In, it takes
+// samples from other monitoring systems over
 // HTTP: Prometheus remote write 1.0 on POST /api/v1/write (what
 // Prometheus' remote_write, vmagent's -remoteWrite.url and Grafana Alloy
 // send) and VictoriaMetrics' JSON lines on POST /api/v1/import (what
 // /api/v1/export writes, so that `outpost export | outpost import` and
 // vmctl work). It hands the samples to the store through
-// collectors.Writer.
+// collectors.Writer. Out, a Forwarder sends a copy of what outpost
+// ingests to remote write targets (VictoriaMetrics, Mimir, Thanos
+// Receive, Prometheus) through an on-disk queue per target (see
+// # Forwarding).
 //
 // # Types
 //
@@ -115,6 +119,41 @@
 // Handler is safe for concurrent use; its budget and its pools (buffers,
 // batches, line readers) are its only shared state. The package keeps no
 // package-level mutable state.
+//
+// # Forwarding
+//
+// The "forward" section lists targets (ForwardConfig, TargetConfig:
+// name, url, match, external_labels, bearer_token, basic_auth, timeout,
+// max_samples_per_send, max_queue_bytes, flush_interval). main puts
+// Forwarder.Tap between every collector and the store: after the store
+// accepted a write (or part of it: the store does not say which points it
+// refused, so a partial write is forwarded whole), its points are encoded
+// as remote write timeseries (forward_encode.go), filtered by each
+// target's match selectors, given the target's external labels (a
+// series' own label of the same name wins, as in Prometheus), and
+// appended to the target's Queue before the ingest request is answered.
+// write_relabel_configs are not supported.
+//
+// A Queue (queue.go, queue_segment.go: the on-disk layout) lives in
+// <storage.path>/forward/<name>/: segment files of CRC-checked records and
+// a cursor. Records are written with write(2) at once and fsync'd every
+// second and at Close: kill -9 loses nothing (the page cache keeps the
+// bytes), a power loss or kernel crash at most the last second. Past
+// max_queue_bytes the oldest segment is dropped, counted and logged, so an
+// outage cannot fill the disk. A torn or damaged record ends its segment.
+//
+// One sender per target reads up to max_samples_per_send samples (a
+// batch smaller than that waits up to flush_interval for more), sends them
+// snappy-compressed with remote write 1.0's headers, and moves the cursor
+// only after a 2xx: 5xx, 429 and network errors are retried with
+// exponential backoff (250 ms to 30 s, jittered, or the target's
+// Retry-After when longer); other 4xx drop the batch with a count. The
+// cursor is written after every acknowledged send, so a restart sends
+// again at most the batch in flight (VictoriaMetrics and Prometheus keep
+// one sample per series and timestamp). Requests carry
+// X-Outpost-Forwarded: an outpost receiving one stores it but does not
+// forward it again, so outposts forwarding to each other never loop.
+// WriteMetrics writes outpost_forward_* per target for GET /metrics.
 //
 // # Imports
 //

@@ -67,7 +67,11 @@ func (h *Handler) Write(w http.ResponseWriter, r *http.Request) {
 		h.failBody(w, h.rwStats, fmt.Errorf("%w: %w", ErrBadBody, err))
 		return
 	}
-	h.respond(w, h.writeRequest(tsdb.WithWriteWait(r.Context(), overloadWait), dec))
+	ctx := tsdb.WithWriteWait(r.Context(), overloadWait)
+	if r.Header.Get(forwardedHeader) != "" {
+		ctx = context.WithValue(ctx, forwardedKey{}, true) // stored, not forwarded again
+	}
+	h.respond(w, h.writeRequest(ctx, dec))
 }
 
 // checkWriteHeaders refuses what is not remote write 1.0: a

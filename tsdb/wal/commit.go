@@ -31,6 +31,9 @@ func (w *WAL) commit(buf []byte, reqs []pendingReq) {
 		}
 		end := reqs[j-1].end
 		err := w.writeSync(buf[start:end])
+		if err == nil {
+			w.calls.Add(int64(j - i))
+		}
 		for _, q := range reqs[i:j] {
 			q.wt.finish(w.cur, err)
 		}
@@ -48,6 +51,7 @@ func (w *WAL) writeSync(p []byte) error {
 	n, err := w.write(p)
 	w.segSize += int64(n)
 	w.size.Add(int64(n))
+	w.written.Add(int64(n))
 	if err != nil {
 		return w.fail(fmt.Errorf("write segment %q: %w", w.f.Name(), err))
 	}

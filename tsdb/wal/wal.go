@@ -66,7 +66,10 @@ type WAL struct {
 	startHeader segmentHeader
 
 	size  atomic.Int64 // bytes in segment files
-	syncs atomic.Int64 // successful fdatasync calls, for benchmarks
+	syncs atomic.Int64 // successful fdatasync calls (Counters, benchmarks)
+	// written and calls are the bytes written to segments and the Log
+	// calls made durable, ever (Counters).
+	written, calls atomic.Int64
 
 	wake  chan struct{} // cap 1: something was queued, or Close ran
 	wg    sync.WaitGroup
@@ -320,6 +323,20 @@ func (w *WAL) Truncate(before int) error {
 		return fmt.Errorf("truncate wal %q before %d: %w", w.dir, before, err)
 	}
 	return nil
+}
+
+// Counters are the WAL's running totals since Open, for /metrics.
+type Counters struct {
+	// Syncs is the successful fdatasyncs of segments; Calls the Log calls
+	// they made durable (Calls/Syncs is the mean group-commit size).
+	Syncs, Calls int64
+	// Bytes is what was written to segments (frames, not headers).
+	Bytes int64
+}
+
+// Counters returns the running totals. Safe for concurrent use.
+func (w *WAL) Counters() Counters {
+	return Counters{Syncs: w.syncs.Load(), Calls: w.calls.Load(), Bytes: w.written.Load()}
 }
 
 // Size returns the bytes in the WAL's segment files, for status pages.
