@@ -153,6 +153,11 @@ func remoteWriteRun(t *testing.T, s *server, ft *flakyTarget, sent func() (float
 		if err != nil || n < 300 {
 			return fmt.Sprintf("the sender sent %v samples (%v), want 300", n, err)
 		}
+		// outpost's own /metrics alone is over 300 samples a scrape: wait
+		// for the flaky target's series too before it fails.
+		if flap := exportAll(t, s, `e2e_flap`); len(flap) < 2 {
+			return fmt.Sprintf("the sender sent %v samples, but outpost holds %d e2e_flap series, want 2", n, len(flap))
+		}
 		return ""
 	})
 	ft.fail.Store(true)
