@@ -188,8 +188,9 @@ soak: build ## the long reliability tests (overload, gzip bomb, big queries, ful
 conformance: ## run the PromQL conformance scripts; fail below CONFORMANCE_FLOOR passes
 	$(GO) run ./query/cmd/conformance -dir $(PROMQL_TESTDATA) -floor $(CONFORMANCE_FLOOR)
 
-clean: ## remove the binary and bench.txt (never the data directory)
+clean: ## remove the binary, bench.txt and dist/ (never the data directory)
 	rm -f $(BIN) bench.txt
+	rm -rf $(DIST)
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
