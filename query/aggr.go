@@ -64,6 +64,10 @@ var aggrSpecs = map[string]*aggrSpec{
 	"bottomk_avg":    {minArgs: 2, maxArgs: 3, fn: aggrTopKBy(rollupAvg, true)},
 	"bottomk_median": {minArgs: 2, maxArgs: 3, fn: aggrTopKBy(rollupMedian, true)},
 	"bottomk_last":   {minArgs: 2, maxArgs: 3, fn: aggrTopKBy(rollupLast, true)},
+	"outliersk":      {minArgs: 2, maxArgs: 2, fn: aggrOutliersK},
+	"outliers_mad":   {minArgs: 2, maxArgs: 2, fn: aggrOutliersMAD},
+	"outliers_iqr":   {minArgs: 1, maxArgs: 1, fn: aggrOutliersIQR},
+	"histogram":      {minArgs: 1, maxArgs: -1, fn: aggrHistogram},
 }
 
 // evalAggr evaluates an aggregation. When its argument is a selector or a
@@ -91,7 +95,7 @@ func (ev *evaluator) evalAggr(ec *evalConfig, ae *metricsql.AggrFuncExpr) ([]*ti
 			if err != nil {
 				return nil, err
 			}
-			if name == "topk" || name == "bottomk" || name == "limitk" {
+			if name == "topk" || name == "bottomk" || name == "limitk" || name == "outliersk" {
 				if err := checkK(vs); err != nil {
 					return nil, err
 				}
@@ -140,7 +144,7 @@ func (ev *evaluator) evalAggr(ec *evalConfig, ae *metricsql.AggrFuncExpr) ([]*ti
 // are parameters rather than series.
 func leadingParams(name string, nargs int) int {
 	switch name {
-	case "quantile", "count_values", "topk", "bottomk", "limitk":
+	case "quantile", "count_values", "topk", "bottomk", "limitk", "outliersk", "outliers_mad":
 		return 1
 	case "quantiles":
 		return nargs - 1

@@ -44,7 +44,7 @@ func streamableRollup(arg metricsql.Expr) (string, *metricsql.FuncExpr, *metrics
 	case *metricsql.FuncExpr:
 		name := lower(t.Name)
 		spec := rollupSpecs[name]
-		if spec == nil || len(t.Args) != 1 || name == "absent_over_time" {
+		if spec == nil || len(t.Args) != 1 || name == "absent_over_time" || spec.dynLabel != nil {
 			return "", nil, nil
 		}
 		re := asRollupExpr(t.Args[0])

@@ -35,6 +35,11 @@ type Config struct {
 	// Zero keeps MetricsQL's rule: the window adapts to each series'
 	// scrape interval (query.lookback_delta).
 	LookbackDelta time.Duration `koanf:"lookback_delta"`
+	// MaxStalenessInterval is VictoriaMetrics' -search.maxStalenessInterval,
+	// the older name of the same cap: used when LookbackDelta is zero, so
+	// a range query's implicit window (and a previous sample's reach) can
+	// be held to Prometheus' 5m lookback (query.max_staleness_interval).
+	MaxStalenessInterval time.Duration `koanf:"max_staleness_interval"`
 	// SlowQueryThreshold is how long a query must take to be logged at
 	// WARN and listed among the slow queries of the status page (the last
 	// 20 are kept); 0 turns that off (query.slow_query_threshold).
@@ -77,6 +82,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("query.max_concurrent: %d must be positive", c.MaxConcurrent)
 	case c.LookbackDelta < 0:
 		return fmt.Errorf("query.lookback_delta: %s is negative", c.LookbackDelta)
+	case c.MaxStalenessInterval < 0:
+		return fmt.Errorf("query.max_staleness_interval: %s is negative", c.MaxStalenessInterval)
 	case c.SlowQueryThreshold < 0:
 		return fmt.Errorf("query.slow_query_threshold: %s is negative", c.SlowQueryThreshold)
 	}
@@ -89,6 +96,10 @@ func (c Config) Options(logger *slog.Logger, now func() time.Time) Options {
 	if slow == 0 {
 		slow = -1 // off; zero in Options means the default
 	}
+	lookback := c.LookbackDelta
+	if lookback == 0 {
+		lookback = c.MaxStalenessInterval
+	}
 	return Options{
 		Timeout:            c.Timeout,
 		MaxSamples:         c.MaxSamples,
@@ -96,7 +107,7 @@ func (c Config) Options(logger *slog.Logger, now func() time.Time) Options {
 		MaxMemory:          c.MaxMemory,
 		MaxPointsPerSeries: c.MaxPointsPerSeries,
 		MaxConcurrent:      c.MaxConcurrent,
-		LookbackDelta:      c.LookbackDelta,
+		LookbackDelta:      lookback,
 		SlowQueryThreshold: slow,
 		Logger:             logger,
 		Now:                now,

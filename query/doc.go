@@ -76,8 +76,12 @@
 //   - A selector outside a rollup is default_rollup(m): the last sample in
 //     a window of one step, widened to the series' scrape interval (the
 //     0.6 quantile of its first 20 intervals) plus margin; not a fixed 5m
-//     lookback. Instant queries use a 5m step. Options.LookbackDelta caps
-//     it like VictoriaMetrics' -search.maxLookback.
+//     lookback. Instant queries use a 5m step, and their lookback is that
+//     step exactly, (t-5m, t], not widened for sparse series (a sample
+//     exactly 5m old is not returned, as in Prometheus 3 and current
+//     MetricsQL). Options.LookbackDelta caps the implicit window like
+//     VictoriaMetrics' -search.maxLookback; query.lookback_delta sets it,
+//     or else query.max_staleness_interval (-search.maxStalenessInterval).
 //   - A rollup without a window gets `[1i]` (rate and friends may widen
 //     it as above); a rollup over a non-selector becomes a subquery
 //     `[1i:1i]`; a subquery without a step uses the query's step.
@@ -93,7 +97,8 @@
 //     holt_winters, hoeffding_bound_*, rollup, rollup_candlestick,
 //     timestamp_with_name, ceil, floor, round, clamp*, keep_last_value,
 //     keep_next_value, interpolate, smooth_exponential, remove_resets,
-//     range_first/last/median/quantile/stddev/stdvar/mad, and by
+//     range_first/last/median/quantile/stddev/stdvar/mad,
+//     range_trim_*, range_linear_regression, and by
 //     keep_metric_names on rollups, math and time transforms and binary
 //     operators. running_* and range_sum/avg/min/max drop it, as
 //     VictoriaMetrics does. The name is dropped at the function that drops
@@ -166,6 +171,19 @@
 //     order limitk, limit_offset and any pick from (label order here,
 //     storage order there), are implementation-defined.
 //   - The two deliberate departures above (sgn, scalar shape).
+//   - 1.79.5 lets a vmrange bucket that is zero over the whole range hide
+//     the gap below the next bucket (no le bucket at its lower bound);
+//     current MetricsQL adds it, which moves quantiles interpolated there.
+//   - 1.79.5's buckets_limit merges empty buckets at either end like the
+//     others; current MetricsQL drops such runs first.
+//   - 1.79.5's bitmap_* turn a missing point into uint64(NaN) (0 or
+//     2^63); current MetricsQL leaves it missing.
+//   - VictoriaMetrics' histogram_quantile with a bounds label answers
+//     bounds at steps where the histogram is empty (and the quantile
+//     NaN); outpost answers none there.
+//   - outliersk scores a series by its squared distance from the median
+//     over the steps where both exist; VictoriaMetrics lets a missing step
+//     make the score NaN and ranks the series last.
 //
 // integrate counts the previous sample's value from the window start, and
 // tmin/tmax_over_time return the last of equal extremes, as
@@ -176,14 +194,22 @@
 // instant query of a scalar expression returns a Scalar and a string
 // literal a String, so the Prometheus API shapes match.
 //
-// Not implemented (the parser knows them, the engine answers "unknown
-// function" by name): count_values_over_time, histogram_over_time,
-// outlier_iqr_over_time, the aggregations histogram, outliers_iqr,
-// outliers_mad and outliersk, and the transforms prometheus_buckets,
-// buckets_limit, bitmap_*, label_graphite_group, labels_equal,
-// timezone_offset, rand*, range_linear_regression, range_trim_* and
-// histogram_avg/stddev/stdvar; vmrange buckets and native histograms
-// are not supported.
+// Every function the pinned metricsql parser knows is implemented
+// (TestEngine_KnowsEveryMetricsQLFunction checks its tables). Among the
+// later ones: VictoriaMetrics' vmrange buckets (`vmrange="lo...hi"`, each
+// counting its own observations) are accepted by every histogram function
+// and turned into cumulative le buckets first, as prometheus_buckets does
+// (histogram_vmrange.go); histogram_over_time and the histogram
+// aggregation bucket values into vmrange buckets; histogram_over_time and
+// count_values_over_time give a series per bucket or value seen
+// (rollup_dyn.go); buckets_limit merges the adjacent buckets with the
+// fewest observations; histogram_avg/stddev/stdvar take each bucket's
+// observations at its middle; outliersk, outliers_mad and outliers_iqr
+// return whole input series (aggr_outliers.go); range_trim_* and
+// range_linear_regression work on a series' whole range and keep its
+// name; timezone_offset reads the zone database embedded in the binary;
+// rand, rand_normal and rand_exponential take an optional seed. Native
+// histograms are not supported.
 //
 // # Concurrency
 //

@@ -92,19 +92,27 @@ func (h *histogram) counts(i int, buf []float64) []float64 {
 // quantile returns the phi-quantile at step i by linear interpolation
 // inside the bucket that holds it.
 func (h *histogram) quantile(phi float64, i int, buf []float64) float64 {
+	q, _, _ := h.quantileBounds(phi, i, buf)
+	return q
+}
+
+// quantileBounds returns the phi-quantile at step i and the bounds of the
+// bucket it was interpolated in (histogram_quantile's third argument),
+// with VictoriaMetrics' values at the edges.
+func (h *histogram) quantileBounds(phi float64, i int, buf []float64) (q, lower, upper float64) {
 	if isNaN(phi) || len(h.buckets) == 0 {
-		return nan
+		return nan, nan, nan
 	}
 	cs := h.counts(i, buf)
 	last := cs[len(cs)-1]
 	if isNaN(last) || last == 0 {
-		return nan
+		return nan, nan, nan
 	}
 	if phi < 0 {
-		return math.Inf(-1)
+		return math.Inf(-1), math.Inf(-1), cs[0]
 	}
 	if phi > 1 {
-		return math.Inf(1)
+		return math.Inf(1), last, math.Inf(1)
 	}
 	want := last * phi
 	vPrev, lePrev := 0.0, 0.0
@@ -122,16 +130,16 @@ func (h *histogram) quantile(phi float64, i int, buf []float64) float64 {
 			break
 		}
 		if v == vPrev {
-			return lePrev
+			return lePrev, lePrev, v
 		}
-		return lePrev + (le-lePrev)*(want-vPrev)/(v-vPrev)
+		return lePrev + (le-lePrev)*(want-vPrev)/(v-vPrev), lePrev, le
 	}
 	for j := len(h.buckets) - 1; j >= 0; j-- {
-		if !isInf(h.buckets[j].le) {
-			return h.buckets[j].le
+		if le := h.buckets[j].le; !isInf(le) {
+			return le, le, math.Inf(1)
 		}
 	}
-	return nan
+	return nan, nan, math.Inf(1)
 }
 
 // share returns the fraction of observations at or below le at step i.
@@ -175,6 +183,7 @@ func histogramEval(ev *evaluator, ec *evalConfig, bucketsArg metricsql.Expr, f f
 	if err != nil {
 		return nil, err
 	}
+	tss = vmrangeToLE(tss)
 	var out []*timeseries
 	var buf []float64
 	for _, h := range groupBuckets(tss) {
@@ -196,9 +205,41 @@ func tfHistogramQuantile(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) 
 	if err != nil {
 		return nil, err
 	}
-	return histogramEval(ev, ec, fe.Args[1], func(h *histogram, i int, buf []float64) float64 {
-		return h.quantile(phis[i], i, buf)
-	})
+	if len(fe.Args) < 3 {
+		return histogramEval(ev, ec, fe.Args[1], func(h *histogram, i int, buf []float64) float64 {
+			return h.quantile(phis[i], i, buf)
+		})
+	}
+	// A bounds label: each result comes with two series more, labelled
+	// lower and upper, holding the bounds of the bucket interpolated in.
+	label, err := evalStringArg(fe.Args[2], "bounds label")
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLabelName(label); err != nil {
+		return nil, err
+	}
+	tss, err := ev.eval(ec, fe.Args[1])
+	if err != nil {
+		return nil, err
+	}
+	var out []*timeseries
+	var buf []float64
+	for _, h := range groupBuckets(vmrangeToLE(tss)) {
+		var three [3]*timeseries
+		for k := range three {
+			if three[k], err = ev.newSeries(ec); err != nil {
+				return nil, err
+			}
+		}
+		q, lo, hi := three[0], three[1], three[2]
+		q.labels, lo.labels, hi.labels = h.labels, setLabel(h.labels, label, "lower"), setLabel(h.labels, label, "upper")
+		for i := range q.values {
+			q.values[i], lo.values[i], hi.values[i] = h.quantileBounds(phis[i], i, buf)
+		}
+		out = append(out, q, lo, hi)
+	}
+	return out, nil
 }
 
 func tfHistogramQuantiles(ev *evaluator, ec *evalConfig, fe *metricsql.FuncExpr) ([]*timeseries, error) {

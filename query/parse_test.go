@@ -39,7 +39,7 @@ func TestParse_UnknownFunction(t *testing.T) {
 	f(`nosuch(x)`, "nosuch")
 	f(`sum(frobnicate(x))`, "frobnicate")
 	f(`info(x)`, "info")
-	f(`bitmap_and(x, 1)`, "bitmap_and")
+	f(`bitmap_nand(x, 1)`, "bitmap_nand")
 }
 
 func TestParse_ArgCount(t *testing.T) {

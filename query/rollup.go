@@ -46,7 +46,13 @@ func (ev *evaluator) evalRollup(ec *evalConfig, name string, fe *metricsql.FuncE
 		return nil, err
 	}
 	var tss []*timeseries
-	if me, ok := re.Expr.(*metricsql.MetricExpr); ok && !re.ForSubquery() {
+	if me, ok := re.Expr.(*metricsql.MetricExpr); ok && !re.ForSubquery() && rr.dynLabel != "" {
+		sink := &dynSink{ev: ev}
+		if err := ev.rollupSelect(ec, me, rr, sink); err != nil {
+			return nil, err
+		}
+		tss = sink.result()
+	} else if ok && !re.ForSubquery() {
 		sink := &collectSink{nOut: len(rr.outs), keepName: rr.keepName}
 		if err := ev.rollupSelect(ec, me, rr, sink); err != nil {
 			return nil, err
@@ -107,8 +113,15 @@ func (ev *evaluator) newRollupRunner(ec *evalConfig, name string, fe *metricsql.
 		}
 	}
 	keep := spec.keepName || (fe != nil && fe.KeepMetricNames)
+	dynLabel := ""
+	if spec.dynLabel != nil {
+		if dynLabel, err = spec.dynLabel(p); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
 	return &rollupRunner{
-		spec: spec, outs: outs, grid: grid, end: ec.end - offset, window: window, step: ec.step,
+		dynLabel: dynLabel,
+		spec:     spec, outs: outs, grid: grid, end: ec.end - offset, window: window, step: ec.step,
 		windowOnly: windowOnly[name] && window > 0,
 		lookback:   ev.e.opts.LookbackDelta.Milliseconds(), isDefault: name == "default_rollup", keepName: keep,
 	}, nil
@@ -153,6 +166,14 @@ func (ev *evaluator) rollupSubquery(ec *evalConfig, re *metricsql.RollupExpr, rr
 		}
 		if _, err := rr.run(&it, dst, &c); err != nil {
 			return nil, err
+		}
+		if rr.dynLabel != "" {
+			tss, err := ev.dynSeries(rr, ts.labels, &c.dyn)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, tss...)
+			continue
 		}
 		for k, o := range rr.outs {
 			out = append(out, &timeseries{labels: rr.outputLabels(ts.labels, o), values: dst[k]})

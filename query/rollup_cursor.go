@@ -26,11 +26,13 @@ type cursor struct {
 	correction       float64
 	// args is rollupRunner.run's, kept here so it is not allocated per series.
 	args rollupArgs
+	// dyn collects a data-dependent rollup's outputs (rollup_dyn.go).
+	dyn dynOut
 }
 
 // reset prepares c for another series, keeping its buffers.
 func (c *cursor) reset(it sampleIter, removeResets, keepStale bool, pre preKind) {
-	*c = cursor{it: it, ts: c.ts[:0], vs: c.vs[:0], removeResets: removeResets, keepStale: keepStale, pre: preState{kind: pre}}
+	*c = cursor{it: it, ts: c.ts[:0], vs: c.vs[:0], removeResets: removeResets, keepStale: keepStale, pre: preState{kind: pre}, dyn: c.dyn}
 	c.tit, _ = it.(*tsdb.Iterator)
 }
 

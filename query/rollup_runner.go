@@ -19,6 +19,7 @@ type rollupArgs struct {
 	currT      int64   // the step's time (after offset)
 	window     int64   // the window length in ms
 	idx        int     // the step's index, for per-step parameters
+	dyn        *dynOut // the series' outputs, for data-dependent rollups (rollup_dyn.go)
 }
 
 // rollupFunc computes one value from one window; NaN means no value.
@@ -46,6 +47,9 @@ type rollupRunner struct {
 	// need not be read before the first one.
 	windowOnly bool
 	keepName   bool
+	// dynLabel is the label telling a data-dependent rollup's outputs
+	// apart (rollup_dyn.go); "" for the others.
+	dynLabel string
 }
 
 // outputLabels returns the labels of output o for an input series.
@@ -67,6 +71,12 @@ func (rr *rollupRunner) run(it sampleIter, dst [][]float64, c *cursor) (int, err
 	c.reset(it, rr.spec.removeResets, rr.spec.keepStale, rr.spec.pre)
 	c.fillN(21)
 	maxPrev := maxPrevInterval(scrapeInterval(c.ts, rr.step))
+	if rr.isDefault && len(rr.grid) == 1 {
+		// An instant vector's lookback is the step itself, (t-step, t],
+		// not widened to a sparse series' interval (current MetricsQL;
+		// Prometheus' 5m lookback at the default instant step).
+		maxPrev = rr.step
+	}
 	if rr.lookback > 0 && maxPrev > rr.lookback {
 		maxPrev = rr.lookback
 	}
@@ -83,6 +93,10 @@ func (rr *rollupRunner) run(it sampleIter, dst [][]float64, c *cursor) (int, err
 	canSeek := !rr.spec.removeResets && !rr.spec.noSeek
 	a := &c.args // the cursor's, so that the call through o.f allocates none per series
 	*a = rollupArgs{window: window}
+	if rr.dynLabel != "" {
+		c.dyn.reset(len(rr.grid))
+		a.dyn = &c.dyn
+	}
 	for i, tEnd := range rr.grid {
 		tStart := tEnd - window
 		c.dropThrough(tStart)

@@ -19,6 +19,9 @@ type rollupSpec struct {
 	keepStale        bool // staleness markers reach the function
 	noSeek           bool // the function reads the real previous sample at any distance
 	pre              preKind
+	// dynLabel, for rollups whose outputs depend on the data, names the
+	// label that tells them apart (rollup_dyn.go).
+	dynLabel func(p rollupParams) (string, error)
 }
 
 // windowOnly lists the rollups that read nothing outside their window (no
@@ -35,7 +38,8 @@ var windowOnly = map[string]bool{
 	"count_eq_over_time": true, "count_ne_over_time": true, "count_gt_over_time": true,
 	"count_le_over_time": true, "share_eq_over_time": true, "share_gt_over_time": true,
 	"share_le_over_time": true, "sum_eq_over_time": true, "sum_gt_over_time": true,
-	"sum_le_over_time": true, "duration_over_time": true,
+	"sum_le_over_time": true, "duration_over_time": true, "histogram_over_time": true,
+	"count_values_over_time": true, "outlier_iqr_over_time": true,
 }
 
 // outputs returns the outputs of the call with parameters p.
@@ -133,6 +137,9 @@ var rollupSpecs = map[string]*rollupSpec{
 	"rollup_scrape_interval":  {minArgs: 1, maxArgs: 2, multi: multiRollup, adjustWindow: true, noSeek: true, pre: preInterval},
 	"rollup_candlestick":      {minArgs: 1, maxArgs: 2, multi: multiCandlestick, keepName: true, adjustWindow: true},
 	"aggr_over_time":          {minArgs: 2, maxArgs: -1, multi: multiAggrOverTime},
+	"histogram_over_time":     {minArgs: 1, maxArgs: 1, f: rollupHistogramOverTime, dynLabel: dynLabelVMRange},
+	"count_values_over_time":  {minArgs: 2, maxArgs: 2, f: rollupCountValuesOverTime, dynLabel: dynLabelCountValues},
+	"outlier_iqr_over_time":   {minArgs: 1, maxArgs: 1, f: rollupOutlierIQR},
 }
 
 // aggrOverTimeFuncs are the rollups aggr_over_time may name (a lookup

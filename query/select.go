@@ -120,6 +120,12 @@ func (w *rollupWorker) run(ctx context.Context, ev *evaluator, worker, base int,
 		if err := ev.charge(n); err != nil {
 			return err
 		}
+		if ds, ok := sink.(*dynSink); ok {
+			if err := ds.addDyn(base+i, batch[i].Labels, rr, &w.c.dyn); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := sink.add(worker, base+i, batch[i].Labels, rr, w.dst); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package query
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -118,6 +119,24 @@ func newTransformSpecs() map[string]*transformSpec {
 		"smooth_exponential":         {2, 2, tfSmoothExponential},
 		"limit_offset":               {3, 3, tfLimitOffset},
 		"drop_empty_series":          {1, 1, tfDropEmpty},
+		"prometheus_buckets":         {1, 1, tfPrometheusBuckets},
+		"buckets_limit":              {2, 2, tfBucketsLimit},
+		"histogram_avg":              {1, 1, tfHistogramAvg},
+		"histogram_stddev":           {1, 1, tfHistogramStddev},
+		"histogram_stdvar":           {1, 1, tfHistogramStdvar},
+		"bitmap_and":                 {2, 2, tfBitmap(func(a, b uint64) uint64 { return a & b })},
+		"bitmap_or":                  {2, 2, tfBitmap(func(a, b uint64) uint64 { return a | b })},
+		"bitmap_xor":                 {2, 2, tfBitmap(func(a, b uint64) uint64 { return a ^ b })},
+		"rand":                       {0, 1, tfRand((*rand.Rand).Float64)},
+		"rand_normal":                {0, 1, tfRand((*rand.Rand).NormFloat64)},
+		"rand_exponential":           {0, 1, tfRand((*rand.Rand).ExpFloat64)},
+		"timezone_offset":            {1, 1, tfTimezoneOffset},
+		"range_trim_outliers":        {2, 2, tfRangeTrim("k", trimOutliers)},
+		"range_trim_spikes":          {2, 2, tfRangeTrim("phi", trimSpikes)},
+		"range_trim_zscore":          {2, 2, tfRangeTrim("z", trimZscore)},
+		"range_linear_regression":    {1, 1, tfRangeLinearRegression},
+		"labels_equal":               {3, -1, tfLabelsEqual},
+		"label_graphite_group":       {2, -1, tfLabelGraphiteGroup},
 	}
 }
 

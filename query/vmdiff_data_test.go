@@ -46,6 +46,7 @@ func vdData() (early, late []vdSeries) {
 	g.histogram()
 	g.irregular()
 	g.staleAndLate()
+	g.vmHistogram()
 	return g.early, g.late
 }
 
@@ -220,6 +221,35 @@ func (g *vdGen) staleAndLate() {
 	})
 	g.add(early)
 	g.late = append(g.late, late1, late2)
+}
+
+// vmHistogram: resp_size_bucket, a VictoriaMetrics-style histogram
+// (vmrange buckets counting their own observations) for two instances,
+// 15 s, each bucket series starting with its first observation.
+func (g *vdGen) vmHistogram() {
+	for i := range 2 {
+		counts := map[int]float64{}
+		byIdx := map[int]*vdSeries{}
+		var order []int
+		each(0, 4*time.Hour, 15*time.Second, func(t int64) {
+			for range 8 {
+				v := round(g.rng.ExpFloat64()*float64(500*(i+1)), 0)
+				idx, _ := vmrangeIndex(v)
+				counts[idx]++
+				if byIdx[idx] == nil {
+					byIdx[idx] = &vdSeries{labels: tsdb.FromStrings("__name__", "resp_size_bucket", "job", "vm", "instance", fmt.Sprintf("v%d", i), "vmrange", vmrangeName(idx))}
+					order = append(order, idx)
+				}
+			}
+			for _, idx := range order {
+				s := byIdx[idx]
+				s.ts, s.vs = append(s.ts, t), append(s.vs, counts[idx])
+			}
+		})
+		for _, idx := range order {
+			g.add(*byIdx[idx])
+		}
+	}
 }
 
 // vdPoints converts series to store points.

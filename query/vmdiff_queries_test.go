@@ -45,6 +45,11 @@ var (
 	rInterp       = vdMark{"1.79.5's interpolate extends the last value over trailing empty steps; current MetricsQL leaves them empty", vdValues}
 	rRangeFill    = vdMark{"1.79.5's range_first/last/median/quantile leave steps without input empty; current MetricsQL fills every step", vdValues}
 	rWiden        = vdMark{"1.79.5 widened explicit windows shorter than the scrape interval (changed in 1.85); outpost widens implicit windows only", vdSeriesSet}
+	rBitmapNaN    = vdMark{"1.79.5's bitmap_* turn a missing point into uint64(NaN) (0 or 2^63); current MetricsQL leaves it missing", vdValues}
+	rVMRangeZero  = vdMark{"1.79.5 lets a vmrange bucket that is zero over the whole range hide the gap below the next bucket (no le bucket at its lower bound; changed in VictoriaMetrics PR 4021); outpost follows the change", vdSeriesSet}
+	rOutliersNaN  = vdMark{"VictoriaMetrics' outliersk ranks a series missing at any step last (its score turns NaN), and all of them when the median is missing somewhere; outpost scores a series over the steps it has", vdSeriesSet}
+	rBucketsTrim  = vdMark{"buckets_limit first drops runs of empty buckets at either end (current MetricsQL, VictoriaMetrics issue 10417); 1.79.5 merges them like the others", vdSeriesSet}
+	rBoundsEmpty  = vdMark{"VictoriaMetrics' histogram_quantile gives lower and upper bounds at steps where the histogram is empty (the quantile itself is NaN there); outpost gives none", vdValues}
 	rFirstSample  = vdMark{"1.79.5 finds nothing when evaluating exactly at the data's first sample (2026-01-01T00:00:00Z, a month start)", vdSeriesSet}
 )
 
@@ -361,4 +366,59 @@ var vdQueries = []vdQuery{
 	{q: `increase(requests_total[30m] offset 1h)`},
 	{q: `max_over_time(flaky[5m])`},
 	{q: `min_over_time(gap[1m])`},
+	// The rest of MetricsQL (issue 13 point 7).
+	{q: `resp_size_bucket`},
+	{q: `histogram_over_time(cpu[10m])`},
+	{q: `histogram_over_time(mem_bytes[10m])`},
+	{q: `histogram_quantile(0.9, histogram_over_time(cpu[10m]))`},
+	{q: `histogram_quantile(0.5, sum by (vmrange) (histogram_over_time(cpu[5m])))`},
+	{q: `histogram_quantile(0.9, rate(resp_size_bucket[5m]))`, diff: rVMRangeZero.why, scope: rVMRangeZero.scope},
+	{q: `histogram_quantile(0.5, sum by (vmrange) (increase(resp_size_bucket[10m])))`},
+	{q: `histogram_quantiles("phi", 0.25, 0.75, rate(resp_size_bucket[10m]))`},
+	{q: `histogram_share(2000, rate(resp_size_bucket[5m]))`, diff: rVMRangeZero.why, scope: rVMRangeZero.scope},
+	{q: `prometheus_buckets(rate(resp_size_bucket[5m]))`, diff: rVMRangeZero.why, scope: rVMRangeZero.scope},
+	{q: `prometheus_buckets(resp_size_bucket)`},
+	{q: `prometheus_buckets(latency_seconds_bucket)`},
+	{q: `buckets_limit(3, rate(latency_seconds_bucket[5m]))`},
+	{q: `buckets_limit(5, rate(resp_size_bucket[5m]))`, diff: rVMRangeZero.why, scope: rVMRangeZero.scope},
+	{q: `buckets_limit(10, latency_seconds_bucket)`},
+	{q: `histogram_avg(rate(latency_seconds_bucket[5m]))`},
+	{q: `histogram_stddev(rate(latency_seconds_bucket[5m]))`},
+	{q: `histogram_stdvar(increase(latency_seconds_bucket[10m]))`},
+	{q: `histogram_avg(rate(resp_size_bucket[5m]))`, diff: rVMRangeZero.why, scope: rVMRangeZero.scope},
+	{q: `histogram_stddev(sum by (vmrange) (rate(resp_size_bucket[5m])))`, diff: rVMRangeZero.why, scope: rVMRangeZero.scope},
+	{q: `histogram(cpu)`},
+	{q: `histogram by (region) (cpu)`},
+	{q: `histogram_quantile(0.5, histogram(mem_bytes))`},
+	{q: `outliersk(2, cpu default 0)`},
+	{q: `outliersk(1, mem_bytes)`, diff: rOutliersNaN.why, scope: rOutliersNaN.scope},
+	{q: `histogram_quantile(0.9, resp_size_bucket)`},
+	{q: `histogram_quantile(0.9, rate(latency_seconds_bucket[5m]), "bound")`, diff: rBoundsEmpty.why, scope: rBoundsEmpty.scope},
+	{q: `histogram_quantile(0.5, sum by (vmrange) (resp_size_bucket), "b")`},
+	{q: `histogram_quantile(0.99, sum by (vmrange) (resp_size_bucket))`},
+	{q: `histogram_share(1500, resp_size_bucket)`},
+	{q: `histogram_avg(resp_size_bucket)`},
+	{q: `histogram_stdvar(resp_size_bucket)`},
+	{q: `buckets_limit(6, resp_size_bucket)`, diff: rBucketsTrim.why, scope: rBucketsTrim.scope},
+	{q: `bitmap_and(round(cpu) default 0, 12)`},
+	{q: `bitmap_xor(mem_bytes default 0, 1023)`},
+	{q: `outliers_mad(2, cpu)`},
+	{q: `outliers_mad(0.5, rate(requests_total[5m]))`},
+	{q: `timezone_offset("America/New_York")`},
+	{q: `timezone_offset("Asia/Kolkata")`},
+	{q: `bitmap_and(round(cpu), 12)`, diff: rBitmapNaN.why, scope: rBitmapNaN.scope},
+	{q: `bitmap_or(mem_bytes, 255)`, diff: rBitmapNaN.why, scope: rBitmapNaN.scope},
+	{q: `bitmap_xor(round(cpu), 5)`, diff: rBitmapNaN.why, scope: rBitmapNaN.scope},
+	{q: `label_graphite_group(label_set(cpu, "__name__", "a.b.c"), 0, 2)`},
+	{q: `rand() * 0`},
+	{q: `rand_normal(1) * 0`},
+	{q: `rand_exponential() * 0`},
+	{q: `outliers_iqr(cpu)`, diff: rUnknown.why, scope: rUnknown.scope},
+	{q: `range_trim_outliers(2, cpu)`, diff: rUnknown.why, scope: rUnknown.scope},
+	{q: `range_trim_spikes(0.1, cpu)`, diff: rUnknown.why, scope: rUnknown.scope},
+	{q: `range_trim_zscore(1, cpu)`, diff: rUnknown.why, scope: rUnknown.scope},
+	{q: `range_linear_regression(cpu)`, diff: rUnknown.why, scope: rUnknown.scope},
+	{q: `count_values_over_time("v", nanval[5m])`, diff: rUnknown.why, scope: rUnknown.scope},
+	{q: `outlier_iqr_over_time(cpu[10m])`, diff: rUnknown.why, scope: rUnknown.scope},
+	{q: `labels_equal(label_copy(cpu, "instance", "x"), "instance", "x")`, diff: rUnknown.why, scope: rUnknown.scope},
 }
