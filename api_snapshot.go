@@ -1,7 +1,8 @@
 package main
 
 // Snapshots over HTTP (admin): Prometheus' POST /api/v1/admin/tsdb/snapshot
-// writes a consistent copy of the store and alerting.db under
+// writes a consistent copy of the store, alerting.db and the event day
+// files under
 // <data>/snapshots/<name>/; outpost adds a GET that streams a snapshot as a
 // tar (what `outpost backup` reads, so a backup works from another machine
 // and needs no access to the data directory) and a DELETE that removes it.
@@ -28,12 +29,13 @@ import (
 type snapshotAPI struct {
 	db     *tsdb.DB
 	al     *alerting.API
+	ev     *eventParts // nil when events are off
 	logger *slog.Logger
 }
 
 // newSnapshotAPI returns the snapshot routes' handlers.
-func newSnapshotAPI(db *tsdb.DB, al *alerting.API) *snapshotAPI {
-	return &snapshotAPI{db: db, al: al, logger: slog.Default().With("component", "snapshot")}
+func newSnapshotAPI(db *tsdb.DB, al *alerting.API, ev *eventParts) *snapshotAPI {
+	return &snapshotAPI{db: db, al: al, ev: ev, logger: slog.Default().With("component", "snapshot")}
 }
 
 // snapshotName is what Snapshot names a snapshot; anything else is refused
@@ -64,7 +66,10 @@ func (s *snapshotAPI) create(w http.ResponseWriter, r *http.Request) {
 		skip = b
 	}
 	name, err := s.db.Snapshot(r.Context(), tsdb.SnapshotOptions{SkipHead: skip, Extra: func(dir string) error {
-		return s.al.CopyState(filepath.Join(dir, "alerting.db"))
+		if err := s.al.CopyState(filepath.Join(dir, "alerting.db")); err != nil {
+			return err
+		}
+		return s.ev.copyTo(filepath.Join(dir, "events"))
 	}})
 	if err != nil {
 		promError(w, http.StatusInternalServerError, "internal", "create snapshot: "+err.Error())

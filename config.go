@@ -5,6 +5,7 @@ import (
 
 	"outpost/alerting"
 	"outpost/collectors/collectd"
+	evingest "outpost/collectors/events"
 	"outpost/collectors/graphite"
 	"outpost/collectors/host"
 	"outpost/collectors/influx"
@@ -34,6 +35,7 @@ type config struct {
 	UI       pages.Config         `koanf:"ui"`
 	Promrw   promrw.Config        `koanf:"promrw"`
 	Forward  promrw.ForwardConfig `koanf:"forward"`
+	Events   evingest.Config      `koanf:"events"`
 }
 
 // defaultConfig returns the embedded defaults: every package's DefaultConfig.
@@ -52,6 +54,7 @@ func defaultConfig() config {
 		Promrw:   promrw.DefaultConfig(),
 		Forward:  promrw.DefaultForwardConfig(),
 		Host:     host.DefaultConfig(),
+		Events:   evingest.DefaultConfig(),
 	}
 }
 
@@ -59,7 +62,7 @@ func defaultConfig() config {
 // bad value.
 func (c config) Validate() error {
 	for _, s := range []interface{ Validate() error }{
-		c.Storage, c.HTTP, c.Auth, c.Log, c.Influx, c.Graphite, c.Collectd, c.Host, c.Query, c.Alerting, c.UI, c.Promrw,
+		c.Storage, c.HTTP, c.Auth, c.Log, c.Influx, c.Graphite, c.Collectd, c.Host, c.Query, c.Alerting, c.UI, c.Promrw, c.Events,
 	} {
 		if err := s.Validate(); err != nil {
 			return err

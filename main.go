@@ -112,6 +112,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	}()
 	w := fwd.Tap(db)
 
+	ev, err := openEvents(cfg, log) // serve_events.go; nil when events.enabled is false
+	if err != nil {
+		return err
+	}
+	defer func() { // before the metrics store closes
+		if cerr := ev.close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
+
 	influxStats := collectors.NewStats("influx")
 	inf := influx.New(w, influx.Options{
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, MaxLineBytes: cfg.Influx.MaxLineBytes, MaxInflightBytes: cfg.Influx.MaxInflightBytes,
@@ -148,6 +158,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	}
 	rw := promrw.New(w, cfg.Promrw, promrw.Options{MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Logger: log})
 	stats := append([]*collectors.Stats{influxStats, gl.Stats(), cl.Stats(), ul.Stats()}, rw.Stats()...)
+	stats = append(stats, ev.stats()...)
 	if hc != nil {
 		stats = append(stats, hc.Stats())
 	}
@@ -169,7 +180,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	api := query.NewAPI(engine, db, query.APIOptions{
 		Logger: log.With("component", "query"), Revision: version, Rules: am.RuleGroups, Alerts: am.PromAlerts,
 	})
-	mountRoutes(srv, db, inf, gl, rw, api, alerting.NewAPI(am), fwd, stats)
+	mountRoutes(srv, db, inf, gl, rw, api, alerting.NewAPI(am), fwd, ev, stats)
+	ev.mount(srv, log)
 	if err := srv.Listen(); err != nil {
 		return err
 	}
@@ -193,6 +205,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 		g.Go(func() error { return r.Run(gctx) })
 	}
 	g.Go(func() error { return reloadOnHangup(gctx, am, log) })
+	g.Go(func() error { return ev.run(gctx) })
 	if cfg.Host.Enabled {
 		src := metricsSources(srv, db, api, am, fwd, stats) // metrics.go: outpost scrapes its own GET /metrics
 		self := collectors.NewSelfMetrics(db, func(w io.Writer) error { return writeMetrics(gctx, w, src) }, collectors.SelfMetricsOptions{

@@ -7,6 +7,7 @@ import (
 	"outpost/alerting"
 	"outpost/collectors"
 	"outpost/collectors/collectd"
+	evingest "outpost/collectors/events"
 	"outpost/collectors/graphite"
 	"outpost/collectors/influx"
 	"outpost/collectors/promrw"
@@ -20,7 +21,7 @@ import (
 // needs (see ui's package comment) and who answers its refusals (the
 // package that owns the route, in its API's shape).
 func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.Listener, rw *promrw.Handler, api *query.API,
-	al *alerting.API, fwd *promrw.Forwarder, stats []*collectors.Stats) {
+	al *alerting.API, fwd *promrw.Forwarder, ev *eventParts, stats []*collectors.Stats) {
 	type h = http.HandlerFunc
 	// Probes: open even when tokens are configured.
 	srv.Mount("GET /ping", ui.RolePublic, inf.RefuseV1, h(inf.Ping)) // GET covers HEAD
@@ -88,7 +89,7 @@ func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.
 	srv.Mount("GET /metrics", ui.RoleRead, ui.RefuseText, metricsHandler(metricsSources(srv, db, api, al, fwd, stats))) // metrics.go
 	// Snapshots (api_snapshot.go): Prometheus' POST, and outpost's GET (a
 	// tar of the snapshot, what `outpost backup` reads) and DELETE.
-	snap := newSnapshotAPI(db, al)
+	snap := newSnapshotAPI(db, al, ev)
 	srv.Mount("POST /api/v1/admin/tsdb/snapshot", ui.RoleAdmin, query.Refuse, h(snap.create))
 	srv.Mount("GET /api/v1/admin/tsdb/snapshot/{name}", ui.RoleAdmin, query.Refuse, h(snap.stream))
 	srv.Mount("DELETE /api/v1/admin/tsdb/snapshot/{name}", ui.RoleAdmin, query.Refuse, h(snap.remove))
@@ -147,4 +148,12 @@ func listeners(srv *ui.Server, gl *graphite.Listener, cl *collectd.Listener) []p
 		out = append(out, pages.Listener{Protocol: "collectd", Network: "udp", Addr: a.String()})
 	}
 	return out
+}
+
+// mountEventRoutes mounts the event API (issue 12): ingest (collectors/
+// events, write role) and search (query's EventsAPI, read role), both in
+// the Prometheus API's envelope. Not mounted when events.enabled is false.
+func mountEventRoutes(srv *ui.Server, in *evingest.Handler, api *query.EventsAPI) {
+	srv.Mount("POST /api/v1/events", ui.RoleWrite, evingest.Refuse, http.HandlerFunc(in.Write))
+	srv.Mount("GET /api/v1/events", ui.RoleRead, query.Refuse, http.HandlerFunc(api.Search))
 }

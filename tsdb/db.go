@@ -81,12 +81,20 @@ type DB struct {
 	// head append, and exclusively while the WAL is cut and epochs are
 	// detached for flushing, so every record before the cut is in the head.
 	appendMu sync.RWMutex
-	// flushMu serialises flushes and retention.
+	// flushMu serialises flushes, retention, compactions and deletes.
 	flushMu sync.Mutex
 
-	// flushes and retention space and log the retries of the background
-	// loop's tasks while they fail.
-	flushes, retention retrier
+	// flushes, retention and compacts space and log the retries of the
+	// background loop's tasks while they fail.
+	flushes, retention, compacts retrier
+	// compactLook is when the background loop last looked for day files
+	// to compact; only its goroutine uses it. compactFailed holds, by day,
+	// until when it leaves a day file whose compaction failed (flushMu).
+	compactLook   time.Time
+	compactFailed map[int64]time.Time
+	// testHook, when set by a test, runs at each step of a compaction
+	// (compact.go); an error it returns fails the compaction there.
+	testHook func(step string) error
 
 	stats statsCache // figures of flush buckets already counted (stats.go)
 	ctr   counters   // running totals for WriteMetrics (metrics.go)
@@ -114,6 +122,7 @@ func Open(cfg Config, opts Options) (*DB, error) {
 	}
 	db.flushes = retrier{what: "flushing to day files", logger: db.logger}
 	db.retention = retrier{what: "applying retention", logger: db.logger}
+	db.compacts = retrier{what: "compacting day files", logger: db.logger}
 	if err := db.open(); err != nil {
 		db.closeFiles()
 		return nil, err
@@ -148,6 +157,9 @@ func (db *DB) open() error {
 	}
 	db.tombs = newTombstones()
 	if err := db.ix.loadTombstones(db.tombs); err != nil {
+		return fmt.Errorf("load tombstones: %w", err)
+	}
+	if err := db.loadDayTombstones(); err != nil {
 		return fmt.Errorf("load tombstones: %w", err)
 	}
 	if err := db.parts.dropBefore(db.retentionCutoff()); err != nil {
@@ -255,8 +267,9 @@ func (db *DB) run(ctx context.Context, every time.Duration) {
 }
 
 // maintain flushes epochs that are sealed (past their grace period and
-// idle) or that the memory budget forces out, then applies retention. A
-// task that failed is retried only once its backoff has passed.
+// idle) or that the memory budget forces out, applies retention, and
+// compacts a day file that needs it (compact.go). A task that failed is
+// retried only once its backoff has passed.
 func (db *DB) maintain(ctx context.Context) error {
 	var errs []error
 	if db.flushes.due() {
@@ -274,6 +287,7 @@ func (db *DB) maintain(ctx context.Context) error {
 		db.retention.record(err)
 		errs = append(errs, err)
 	}
+	errs = append(errs, db.maybeCompact(ctx))
 	return errors.Join(errs...)
 }
 

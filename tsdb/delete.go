@@ -9,9 +9,12 @@ import (
 
 // DeleteSeries deletes the samples in [mint, maxt] (milliseconds,
 // inclusive) of the series matching any of sets, as Prometheus'
-// delete_series does. It writes a tombstone to index.db, synced, before
-// it returns; every read path then leaves those samples out, and a
-// series with no sample left in a range is not listed for it.
+// delete_series does. It writes a tombstone to the day files the range
+// overlaps and to index.db, synced, before it returns; every read path
+// then leaves those samples out, and a series with no sample left in a
+// range is not listed for it. Flushes from then on leave them out, and the
+// next compaction of each day file drops them from it (compact.go).
+// It waits for a flush or compaction in progress.
 //
 // The range is cut at the time of the delete: samples written later with
 // newer timestamps are visible (Prometheus keeps data appended after a
@@ -38,17 +41,38 @@ func (db *DB) DeleteSeries(ctx context.Context, mint, maxt int64, sets ...[]*Mat
 	if ids.IsEmpty() {
 		return 0, nil
 	}
+	// No flush or compaction meanwhile: a compaction applies every
+	// tombstone known when it starts, and the day files written here are
+	// the ones holding the data.
+	db.flushMu.Lock()
+	defer db.flushMu.Unlock()
 	// The series must be in index.db before a tombstone names their IDs:
 	// a WAL replay gives the unpersisted ones the same IDs, but a rebuild
 	// would not.
 	if err := db.ix.persist(); err != nil {
 		return 0, fmt.Errorf("delete series: %w", err)
 	}
-	t := tombstone{ids: ids.Clone(), mint: mint, maxt: maxt}
+	days, err := db.tombstoneDays(mint, maxt)
+	if err != nil {
+		return 0, fmt.Errorf("delete series: %w", err)
+	}
+	// Only deletes (under flushMu) move the sequence on.
+	db.tombs.mu.RLock()
+	t := tombstone{seq: db.tombs.next, ids: ids.Clone(), mint: mint, maxt: maxt}
+	db.tombs.mu.RUnlock()
 	t.ids.RunOptimize()
+	// Day files first: index.db rebuilt from them keeps the tombstone, and
+	// one that crashed before index.db is found there at the next open.
+	// Not under tombs.mu: reopening a read-only day file for writing waits
+	// for its readers, which may be waiting for tombs.mu.
+	for _, p := range days {
+		if err := p.putTombstone(t); err != nil {
+			return 0, fmt.Errorf("delete series: %w", err)
+		}
+	}
 	db.tombs.mu.Lock()
 	defer db.tombs.mu.Unlock()
-	if err := db.ix.putTombstone(db.tombs.next, t); err != nil {
+	if err := db.ix.putTombstone(t.seq, t); err != nil {
 		return 0, fmt.Errorf("delete series: write tombstone: %w", err)
 	}
 	db.tombs.next++

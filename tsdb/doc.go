@@ -30,6 +30,7 @@
 //	<path>/index.db             bbolt, append-only: symbols, series ID -> labels
 //	<path>/wal/NNNNNNNN.seg     WAL segments (64 MiB)
 //	<path>/parts/YYYYMMDD.db    bbolt, one per UTC day: sealed chunks
+//	<path>/parts/YYYYMMDD.db.compact  a day file being rewritten (compact.go)
 //	<path>/**.damaged-<time>    a damaged file set aside (see "Damage")
 //
 // A day file (format 2) holds one top-level bucket per flush of an epoch,
@@ -43,6 +44,8 @@
 //	  key   first symbol ID(4)              -> block: 1 | n | n x (ID delta, string) | crc32c(4)
 //	bucket  "series"
 //	  key   first series ID(4)              -> block: 2 | n | n x (ID delta, index.db encoding) | crc32c(4)
+//	bucket  "deletes"                          (tombstone_days.go)
+//	  key   't' | sequence(8)               -> index.db's tombstone | crc32c(4)
 //
 // Every CRC32C (Castagnoli, little-endian) covers the record's key and,
 // for a chunk, its bucket's name too, so a flipped bit anywhere fails one
@@ -119,19 +122,36 @@
 //
 // # Deletes
 //
-// DeleteSeries writes a tombstone (series IDs, time range) to a fourth
-// bucket of index.db, "tombstones", created at the first delete, keyed by
-// a uint64 sequence (tombstone.go); it is synced before the delete
-// answers. Tombstones are loaded at open and applied at read time to head
-// chunks, flush jobs and day files alike: iterators skip deleted samples,
-// a Select leaves out series with none left, and the listings (Series,
-// LabelNames, LabelValues) read the tombstoned series they would list to
-// leave out those with no sample left in range. WAL replay and flushes
-// therefore never resurrect deleted data. A delete's range is cut at the
-// time it runs: later samples with newer timestamps are visible, as in
-// Prometheus; later samples inside the deleted range stay hidden. Space is
-// not reclaimed yet: day files keep the deleted chunks (no rewrite), and
-// an index rebuilt from the day files has no tombstones.
+// DeleteSeries writes a tombstone (series IDs, time range) to the day
+// files its range overlaps ("deletes" bucket) and to a fourth bucket of
+// index.db, "tombstones", created at the first delete, keyed by a uint64
+// sequence (tombstone.go, tombstone_days.go); both are synced before the
+// delete answers. Tombstones are loaded at open (those of the day files
+// too, so an index.db rebuilt from them keeps them) and applied at read
+// time to head chunks, flush jobs and day files alike: iterators skip
+// deleted samples, a Select leaves out series with none left, and the
+// listings (Series, LabelNames, LabelValues) read the tombstoned series
+// they would list to leave out those with no sample left in range. Flushes
+// leave deleted samples out; WAL replay therefore never resurrects them. A
+// delete's range is cut at the time it runs: later samples with newer
+// timestamps are visible, as in Prometheus; later samples inside the
+// deleted range stay hidden while the tombstone lives. The next compaction
+// of each day file holding deleted data drops it; once no file and no
+// head epoch holds any, the tombstone is dropped (and, as in Prometheus
+// after a compaction, samples written into its range afterwards show).
+//
+// # Compaction
+//
+// A day file with a sealed epoch in several flush buckets, or with deleted
+// data, is rewritten into parts/YYYYMMDD.db.compact (compact.go): one
+// bucket per epoch merging its flushes, the newest winning, without the
+// deleted samples, with only the labels of the series left; fsync'd, then
+// renamed over the old file under the partition's lock, so reads see the
+// old file or the new one, and a crash leaves one of them whole (an
+// unfinished .compact file is removed at open). bbolt files never shrink;
+// the new file is what gives the space back. It runs in the background
+// loop under the flush lock, one day file at a time, or at once through
+// DB.Compact; memory is one batch of an epoch's series.
 //
 // # Retention
 //

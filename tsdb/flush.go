@@ -162,9 +162,12 @@ func (db *DB) writeJob(job *flushJob) error {
 	if err := db.ix.persist(); err != nil {
 		return fmt.Errorf("persist series index: %w", err)
 	}
-	src := &jobSource{ix: db.ix, chunks: make([]jobChunk, 0, len(job.chunks)),
+	src := &jobSource{ix: db.ix, tombs: db.tombs, chunks: make([]jobChunk, 0, len(job.chunks)),
 		m: flushMeta{walSeg: job.coversSeg, mint: maxTime, maxt: minTime, ids: roaring.New()}}
 	for id, c := range job.chunks {
+		if src.allDeleted(id, c) {
+			continue // no chunk, and no labels for the day file
+		}
 		src.chunks = append(src.chunks, jobChunk{db.ix.metricID(id), id, c})
 	}
 	slices.SortFunc(src.chunks, func(a, b jobChunk) int {
@@ -202,13 +205,26 @@ type jobChunk struct {
 // jobSource is the flushSource of a job: it merges each chunk's late
 // samples and encodes it with the smallest encoding as it is written.
 type jobSource struct {
-	ix     *index // the labels of new series go into the day file
+	ix     *index      // the labels of new series go into the day file
+	tombs  *tombstones // deleted samples are left out
+	ivs    []interval
 	chunks []jobChunk
 	m      flushMeta
 	ts     []int64
 	vs     []float64
 	// written is the encoded chunk bytes encode returned, for the counters.
 	written int64
+}
+
+// allDeleted reports whether tombstones delete every sample of chunk c of
+// series id.
+func (s *jobSource) allDeleted(id uint32, c *memChunk) bool {
+	if s.ivs = s.tombs.intervals(s.ivs[:0], id, c.start, c.start+epochMs-1); len(s.ivs) == 0 {
+		return false
+	}
+	s.ts, s.vs = c.samples(s.ts[:0], s.vs[:0])
+	s.ts, s.vs = dropIntervals(s.ts, s.vs, s.ivs)
+	return len(s.ts) == 0
 }
 
 func (s *jobSource) count() int { return len(s.chunks) }
@@ -220,6 +236,10 @@ func (s *jobSource) labels() labelSource { return s.ix }
 func (s *jobSource) encode(i int, arena []byte) (uint32, uint32, []byte, []byte, error) {
 	jc := s.chunks[i]
 	s.ts, s.vs = jc.c.samples(s.ts[:0], s.vs[:0])
+	if len(s.ts) > 0 {
+		s.ivs = s.tombs.intervals(s.ivs[:0], jc.id, s.ts[0], s.ts[len(s.ts)-1])
+		s.ts, s.vs = dropIntervals(s.ts, s.vs, s.ivs)
+	}
 	if len(s.ts) == 0 {
 		return jc.metric, jc.id, nil, arena, nil
 	}
@@ -232,6 +252,26 @@ func (s *jobSource) encode(i int, arena []byte) (uint32, uint32, []byte, []byte,
 	}
 	s.written += int64(len(grown) - start)
 	return jc.metric, jc.id, grown[start:], grown, nil
+}
+
+// dropIntervals removes from ts, vs (sorted) the samples inside ivs
+// (sorted, merged), in place.
+func dropIntervals(ts []int64, vs []float64, ivs []interval) ([]int64, []float64) {
+	if len(ivs) == 0 {
+		return ts, vs
+	}
+	k, iv := 0, 0
+	for i, t := range ts {
+		for iv < len(ivs) && ivs[iv].maxt < t {
+			iv++
+		}
+		if iv < len(ivs) && ivs[iv].mint <= t {
+			continue
+		}
+		ts[k], vs[k] = t, vs[i]
+		k++
+	}
+	return ts[:k], vs[:k]
 }
 
 func (s *jobSource) meta() *flushMeta {

@@ -17,6 +17,15 @@ type counters struct {
 	flushSeries            atomic.Int64 // chunks (one per series) written by flushes
 	seriesCreated          atomic.Int64 // series created (not replayed)
 	selects                atomic.Int64 // SelectWith calls
+
+	// Compactions of day files (compact.go).
+	compactions, compactFailures atomic.Int64 // day files rewritten, and rewrites that failed
+	compactNanos                 atomic.Int64 // time compacting
+	compactBucketsIn             atomic.Int64 // flush buckets merged
+	compactWritten               atomic.Int64 // bytes of the rewritten files
+	compactReclaimed             atomic.Int64 // bytes the rewrites gave back (old size - new size)
+	compactSamplesDropped        atomic.Int64 // deleted samples left out
+	tombstonesDropped            atomic.Int64 // tombstones dropped once their data was gone
 }
 
 // metricsChunkBudget bounds the chunks one WriteMetrics call counts for
@@ -39,6 +48,7 @@ func (db *DB) WriteMetrics(ctx context.Context, w io.Writer) error {
 	tw := NewTextWriter(w)
 	db.writeWALMetrics(tw, &st)
 	db.writeFlushMetrics(tw)
+	db.writeCompactMetrics(tw)
 	writeSeriesMetrics(tw, db, &st)
 	writeDiskMetrics(tw, db, &st)
 	if err := tw.Flush(); err != nil {
@@ -75,6 +85,22 @@ func (db *DB) writeFlushMetrics(tw *TextWriter) {
 	tw.One("outpost_tsdb_flushed_bytes_total", "counter", "Encoded chunk bytes written to day files by flushes.", float64(c.flushBytes.Load()))
 	tw.One("outpost_tsdb_flushed_chunks_total", "counter", "Chunks (one per series and epoch) written to day files by flushes.", float64(c.flushSeries.Load()))
 	tw.One("outpost_tsdb_selects_total", "counter", "Series selections run against the store (queries, exports, rules).", float64(c.selects.Load()))
+}
+
+// writeCompactMetrics writes the compactions' running totals and the
+// tombstones still held.
+func (db *DB) writeCompactMetrics(tw *TextWriter) {
+	c := &db.ctr
+	tw.One("outpost_tsdb_compactions_total", "counter", "Day files rewritten by compaction (flush buckets merged, deleted data dropped).", float64(c.compactions.Load()))
+	tw.One("outpost_tsdb_compaction_failures_total", "counter", "Compactions that failed (the old day file kept; retried later).", float64(c.compactFailures.Load()))
+	tw.One("outpost_tsdb_compaction_duration_seconds_total", "counter", "Time spent compacting day files.",
+		time.Duration(c.compactNanos.Load()).Seconds())
+	tw.One("outpost_tsdb_compaction_merged_buckets_total", "counter", "Flush buckets merged by compactions (one per epoch is left).", float64(c.compactBucketsIn.Load()))
+	tw.One("outpost_tsdb_compaction_written_bytes_total", "counter", "Bytes of the day files compactions wrote.", float64(c.compactWritten.Load()))
+	tw.One("outpost_tsdb_compaction_reclaimed_bytes_total", "counter", "Disk bytes compactions gave back (old day file size minus new).", float64(c.compactReclaimed.Load()))
+	tw.One("outpost_tsdb_compaction_deleted_samples_total", "counter", "Deleted samples compactions removed from day files.", float64(c.compactSamplesDropped.Load()))
+	tw.One("outpost_tsdb_tombstones", "gauge", "Deletes (tombstones) still applied at read time.", float64(db.Tombstones()))
+	tw.One("outpost_tsdb_tombstones_dropped_total", "counter", "Tombstones dropped once their data was gone from every file.", float64(c.tombstonesDropped.Load()))
 }
 
 // writeSeriesMetrics writes the series and head figures.

@@ -42,13 +42,15 @@ type partition struct {
 	// and the next flush into its day sets it aside (partitions.get).
 	broken atomic.Bool
 
-	// lmu guards labeled, unlabeled and syms, which the flush path (one at
-	// a time) and open change.
+	// lmu guards labeled, unlabeled, syms, flushes and tombSeqs, which the
+	// flush path, deletes and compactions (one at a time) and open change.
 	lmu       sync.Mutex
 	labeled   *roaring.Bitmap // series whose labels the series bucket holds
 	unlabeled *roaring.Bitmap // series with chunks here but no labels: files of format 1, salvaged files
 	syms      *roaring.Bitmap // symbols the symbols bucket holds; nil until loadSymbols
 	maxID     uint32          // largest series ID in a flush meta, set at open
+	flushes   map[int64]int   // complete flush buckets per epoch (compact.go)
+	tombSeqs  map[uint64]bool // tombstones the file holds (tombstone_days.go)
 }
 
 func dayFileName(day int64) string {
@@ -89,7 +91,7 @@ func openPartition(path string, day int64, readOnly bool, dmg *damageLog) (*part
 	}
 	db.AllocSize = partitionAllocSize
 	return &partition{day: day, path: path, dmg: dmg, db: db, readOnly: readOnly,
-		labeled: roaring.New(), unlabeled: roaring.New()}, nil
+		labeled: roaring.New(), unlabeled: roaring.New(), flushes: make(map[int64]int), tombSeqs: make(map[uint64]bool)}, nil
 }
 
 // repair checks the flush metas, deletes the buckets of flushes that did
@@ -104,6 +106,7 @@ func (p *partition) repair() (map[string]*flushMeta, error) {
 	if err := p.learnLabels(metas); err != nil {
 		return nil, &damageError{path: p.path, what: err.Error()}
 	}
+	p.countFlushes(metas)
 	if len(broken) == 0 {
 		return metas, nil
 	}

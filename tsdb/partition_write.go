@@ -66,6 +66,9 @@ func (p *partition) writeFlush(start int64, src flushSource) error {
 			break
 		}
 	}
+	p.lmu.Lock()
+	p.flushes[start]++
+	p.lmu.Unlock()
 	return nil
 }
 

@@ -40,10 +40,12 @@ func openPartitions(dir string, now func() time.Time, logger *slog.Logger, dmg *
 		return nil, err
 	}
 	// A salvage that crashed before its rename left its new file behind.
-	if tmps, err := filepath.Glob(filepath.Join(dir, "*.db.salvage")); err == nil {
+	// So did a compaction (compact.go): the old file is still in place.
+	for _, pat := range []string{"*.db.salvage", "*.db" + compactSuffix} {
+		tmps, _ := filepath.Glob(filepath.Join(dir, pat))
 		for _, t := range tmps {
 			if err := os.Remove(t); err != nil {
-				return nil, fmt.Errorf("remove unfinished salvage: %w", err)
+				return nil, fmt.Errorf("remove unfinished rewrite of a day file: %w", err)
 			}
 		}
 	}

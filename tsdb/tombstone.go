@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ const indexBucketTombstones = "tombstones"
 
 // tombstone is one delete: the samples of ids in [mint, maxt].
 type tombstone struct {
+	seq        uint64 // its key in index.db (and in day files, tombstone_days.go)
 	ids        *roaring.Bitmap
 	mint, maxt int64
 }
@@ -61,6 +63,7 @@ func (ix *index) loadTombstones(ts *tombstones) error {
 			if err != nil || len(k) != 8 {
 				return fmt.Errorf("tombstone %x: corrupt: %v", k, err)
 			}
+			t.seq = binary.BigEndian.Uint64(k)
 			ts.add(t)
 			ts.next = max(ts.next, binary.BigEndian.Uint64(k)+1)
 			return nil
@@ -119,6 +122,61 @@ func (ts *tombstones) add(t tombstone) {
 	ts.list = append(ts.list, t)
 	ts.any.Or(t.ids)
 	ts.empty = false
+}
+
+// has reports whether the tombstone seq is loaded. The caller holds ts.mu.
+func (ts *tombstones) has(seq uint64) bool {
+	return slices.ContainsFunc(ts.list, func(t tombstone) bool { return t.seq == seq })
+}
+
+// get returns the tombstone seq, if it is loaded.
+func (ts *tombstones) get(seq uint64) (tombstone, bool) {
+	ts.mu.RLock()
+	defer ts.mu.RUnlock()
+	for _, t := range ts.list {
+		if t.seq == seq {
+			return t, true
+		}
+	}
+	return tombstone{}, false
+}
+
+// snapshot returns the tombstones in sequence order. Their bitmaps are
+// shared: a tombstone is never changed once added.
+func (ts *tombstones) snapshot() []tombstone {
+	ts.mu.RLock()
+	defer ts.mu.RUnlock()
+	out := slices.Clone(ts.list)
+	slices.SortFunc(out, func(a, b tombstone) int { return cmp.Compare(a.seq, b.seq) })
+	return out
+}
+
+// remove forgets the tombstone seq (its data is gone from every file).
+func (ts *tombstones) remove(seq uint64) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.list = slices.DeleteFunc(ts.list, func(t tombstone) bool { return t.seq == seq })
+	ts.any = roaring.New()
+	for _, t := range ts.list {
+		ts.any.Or(t.ids)
+	}
+	ts.empty = len(ts.list) == 0
+}
+
+// deleteTombstone removes tombstone seq from index.db and syncs it.
+func (ix *index) deleteTombstone(seq uint64) error {
+	ix.persistMu.Lock()
+	defer ix.persistMu.Unlock()
+	if ix.db == nil {
+		return ErrClosed
+	}
+	return ix.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(indexBucketTombstones))
+		if b == nil {
+			return nil
+		}
+		return b.Delete(binary.BigEndian.AppendUint64(nil, seq))
+	})
 }
 
 // intervals appends to dst the deleted ranges of series id that overlap
