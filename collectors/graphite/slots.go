@@ -98,16 +98,16 @@ func (l *Listener) admit(ctx context.Context, c net.Conn) (s *slot, stop bool) {
 		return nil, true
 	case l.cfg.MaxConnectionsPerSource > 0 && l.perSource[s.src] >= l.cfg.MaxConnectionsPerSource:
 		l.mu.Unlock()
+		l.stats.Reject("connections", "too_many_from_source", 1) // counted before the sender can see the close
 		c.Close()
 		s.cancel()
-		l.stats.Reject("connections", "too_many_from_source", 1)
 		return nil, false
 	case len(l.conns) >= l.cfg.MaxConnections:
 		if victim = l.longestIdleLocked(now); victim == nil {
 			l.mu.Unlock()
+			l.stats.Reject("connections", "too_many_connections", 1)
 			c.Close()
 			s.cancel()
-			l.stats.Reject("connections", "too_many_connections", 1)
 			return nil, false
 		}
 		l.dropLocked(victim)
