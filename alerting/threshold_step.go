@@ -41,7 +41,7 @@ func (r *thresholdRule) step(ctx context.Context, env *evalEnv, a *Alert, t time
 			r.fire(a, t)
 		}
 	case StateFiring:
-		r.stepFiring(a, t, target, res)
+		r.stepFiring(a, t, target, res, env.generatorURL(r.spec.Expr))
 	}
 	if a.Active() {
 		r.annotate(ctx, env, a, series)
@@ -56,11 +56,19 @@ func (r *thresholdRule) step(ctx context.Context, env *evalEnv, a *Alert, t time
 
 // stepFiring handles a firing alert: a change of level, the clear
 // condition (hysteresis), keep_firing_for, or resolution.
-func (r *thresholdRule) stepFiring(a *Alert, t time.Time, target Level, res *evalResult) {
+//
+// A change of level changes the alert's severity label, so the receivers
+// see a new alert: the old severity's alert is resolved at t then, or it
+// would stay firing (and repeating) for ever.
+func (r *thresholdRule) stepFiring(a *Alert, t time.Time, target Level, res *evalResult, generatorURL string) {
 	last := a.Points[len(a.Points)-1]
 	if target != LevelOK {
 		a.LastBreach, a.KeepFiringSince = t, time.Time{}
 		if target != a.Level {
+			old := a.clone()
+			old.ResolvedAt = t
+			old.Reason = "severity changed to " + target.Severity() + ": " + breachReason(a.Points, target, r.condition(target))
+			res.messages = append(res.messages, old.message(receiver.StatusResolved, "", generatorURL, 0))
 			a.Level, a.Ack = target, nil // a new severity is a new alert to acknowledge
 			a.Reason = breachReason(a.Points, target, r.condition(target))
 		}

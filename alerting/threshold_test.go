@@ -211,3 +211,37 @@ groups:
 		t.Fatalf("history %+v, want the two changes before the restart only", evs)
 	}
 }
+
+// A change of level is a new severity label, so a new alert for the
+// receivers: the old severity's alert is resolved at once, never left
+// firing in the dispatcher.
+func TestThreshold_LevelChangeResolvesOldSeverity(t *testing.T) {
+	tm := newTestManager(t, diskRules)
+	held := func() map[string]string { // severity -> status
+		out := map[string]string{}
+		for _, a := range tm.Notifier().Alerts() {
+			if a.Alert.Labels["alertname"] == "DiskFull" {
+				out[a.Alert.Labels["severity"]] = a.Alert.Status
+			}
+		}
+		return out
+	}
+	for i, s := range []struct {
+		v    float64
+		want map[string]string
+	}{
+		{85, map[string]string{"warning": "firing"}},
+		{95, map[string]string{"warning": "resolved", "critical": "firing"}},
+		{85, map[string]string{"warning": "firing", "critical": "resolved"}},
+		{70, map[string]string{"warning": "resolved", "critical": "resolved"}},
+	} {
+		tm.data.set("disk_used_percent", disk(s.v, "web1"))
+		tm.round(30 * time.Second)
+		got := held()
+		for sev, st := range s.want {
+			if got[sev] != st {
+				t.Errorf("step %d (%v): the dispatcher holds %v, want %s %s", i, s.v, got, sev, st)
+			}
+		}
+	}
+}
