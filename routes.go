@@ -73,6 +73,13 @@ func mountRoutes(srv *ui.Server, db *tsdb.DB, inf *influx.Handler, gl *graphite.
 	ap("POST /api/v1/alerting/retire", ui.RoleAdmin, al.Retire)
 	ap("GET /api/v1/alerting/outbox", ui.RoleRead, al.Outbox)
 	ap("GET /api/v1/alerting/status", ui.RoleRead, al.Status)
+	// Rule groups over the API (alerting/api_rules.go) and the backtest.
+	ap("GET /api/v1/alerting/rules", ui.RoleRead, al.RuleGroupsList)
+	ap("GET /api/v1/alerting/rules/{group}", ui.RoleRead, al.RuleGroupGet)
+	ap("PUT /api/v1/alerting/rules/{group}", ui.RoleAdmin, al.RuleGroupPut)
+	ap("DELETE /api/v1/alerting/rules/{group}", ui.RoleAdmin, al.RuleGroupDelete)
+	ap("GET /api/v1/alerting/rules/{group}/export", ui.RoleRead, al.RuleGroupExport)
+	ap("POST /api/v1/alerting/test", ui.RoleRead, al.Test)
 	srv.Mount("POST /-/reload", ui.RoleAdmin, ui.RefuseText, h(al.Reload))
 	am := func(pattern string, role ui.Role, h http.HandlerFunc) { srv.Mount(pattern, role, alerting.RefuseAM, h) }
 	am("GET /api/v2/alerts", ui.RoleRead, al.AMAlerts)

@@ -9,6 +9,7 @@ import (
 
 	"outpost/alerting/notify"
 	"outpost/alerting/receiver"
+	"outpost/alerting/remediate"
 )
 
 // Config is the alerting section of outpost's configuration (key
@@ -35,6 +36,15 @@ type Config struct {
 	// ExternalLabels are $externalLabels in templates.
 	ExternalLabels map[string]string `koanf:"external_labels"`
 
+	// RemediationDir holds a script per alert name, <alertname> or
+	// <alertname>.sh, run when that alert fires (see
+	// outpost/alerting/remediate).
+	RemediationDir string `koanf:"remediation_dir"`
+	// ExecConfigs are named commands that rules' remediate keys name.
+	ExecConfigs []remediate.ExecConfig `koanf:"exec_configs"`
+	// Remediation holds the settings of every remediation.
+	Remediation remediate.Config `koanf:"remediation"`
+
 	Global       receiver.Global      `koanf:"global"`
 	Route        notify.Route         `koanf:"route"`
 	Receivers    []receiver.Config    `koanf:"receivers"`
@@ -54,6 +64,7 @@ func DefaultConfig() Config {
 		EvaluationInterval: 30 * time.Second,
 		HistoryRetention:   30 * 24 * time.Hour,
 		DeliveryTimeLimit:  48 * time.Hour,
+		Remediation:        remediate.DefaultConfig(),
 		Global:             receiver.DefaultGlobal(),
 		Route:              defaultRoute(),
 		Receivers:          []receiver.Config{{Name: DefaultReceiver}},
@@ -91,7 +102,7 @@ func (c Config) Validate() error {
 	if err := c.notifyConfig().Validate(names); err != nil {
 		return prefix("alerting", err)
 	}
-	return nil
+	return remediate.Validate(c.Remediation, c.RemediationDir, c.ExecConfigs, names)
 }
 
 func prefix(p string, err error) error {

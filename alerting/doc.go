@@ -35,6 +35,36 @@
 // rules' alerts of that source are held: they neither resolve nor go
 // missing, and are not repeated (source-silence inhibition).
 //
+// # Remediation
+//
+// When an alert starts firing and its rule has a remediate key (a
+// command, an alerting.exec_configs name), or alerting.remediation_dir
+// is set (a script named after the alert), the alert is handed to a
+// remediate.Runner off the evaluation goroutine: the command runs as an
+// argument list, never a shell, with the alert on stdin and in
+// OUTPOST_ALERT_* variables, a timeout that kills its process group,
+// retries after a pause, and a verification after a cool-down that the
+// alert resolved. When it fails, the alert stays firing, or there is no
+// command, the alert goes to the escalate_to receiver through the
+// notifier's outbox (notify.Notifier.Send), past the routes. Every run
+// (output up to 64 KiB, exit status), verification and escalation is an
+// event of kind "remediation" in the alert's history; WriteMetrics writes
+// outpost_remediation_* counters. A rule file whose remediate names an
+// exec config or receiver that does not exist fails to load. Remediations
+// are memory only: see package alerting/remediate for what a restart does.
+//
+// # Rules over the API and backtests
+//
+// Rule groups put over the API are stored one per file in
+// <data>/rules/api/<group>.yml (RuleStore, written atomically) and load
+// as the configured rule files do; ParseGroup validates them with the
+// same parser. ExportPrometheus translates a group for Prometheus. A
+// backtest (Manager.Backtest) evaluates a group over stored history in a
+// scratch Manager of its own, on a clock that follows the steps, and
+// steps its dispatcher by hand (notify.Notifier.FlushDue): the state
+// changes and the notifications it would have sent, nothing sent or
+// stored.
+//
 // # State and history (alerting.db)
 //
 // A bbolt file in the data directory, shared with alerting/notify (its

@@ -1,10 +1,14 @@
 package alerting
 
-import "time"
+import (
+	"time"
+
+	"outpost/alerting/remediate"
+)
 
 // Event is one entry of an alert's history: a change of state, an
 // acknowledgement, a note, a retirement, a group a flatline rule started
-// tracking.
+// tracking, a step of its remediation (EventRemediation).
 type Event struct {
 	T time.Time `json:"time"`
 	// Kind is one of the Event* constants.
@@ -24,6 +28,9 @@ type Event struct {
 	// and retirements.
 	By      string `json:"by,omitempty"`
 	Comment string `json:"comment,omitempty"`
+	// Remediation is the step of a remediation event: its command's
+	// output and exit status, or its escalation.
+	Remediation *remediate.Record `json:"remediation,omitempty"`
 }
 
 // The kinds of Event.

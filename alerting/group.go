@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"outpost/alerting/receiver"
+	"outpost/alerting/remediate"
 	"outpost/alerting/rulefile"
 	"outpost/tsdb"
 )
@@ -75,6 +76,7 @@ func (m *Manager) evalGroup(ctx context.Context, g *groupRunner, t time.Time) {
 	var c change
 	var msgs []receiver.Alert
 	var pts []tsdb.Point
+	var jobs []*remediate.Job
 	for _, r := range g.rules {
 		b := r.base()
 		t0 := time.Now()
@@ -92,6 +94,7 @@ func (m *Manager) evalGroup(ctx context.Context, g *groupRunner, t time.Time) {
 			c.events = append(c.events, res.events...)
 			pts = append(pts, res.points...)
 			collect(r, res, &c, &pts, t)
+			jobs = append(jobs, m.remediationJobs(r, res, env)...)
 		}
 		b.mu.Unlock()
 	}
@@ -105,6 +108,9 @@ func (m *Manager) evalGroup(ctx context.Context, g *groupRunner, t time.Time) {
 	}
 	if len(msgs) > 0 {
 		m.notifier.Put(msgs...)
+	}
+	for _, j := range jobs { // after the store: the history has "firing" first
+		m.remediator.Submit(j)
 	}
 	g.mu.Lock()
 	g.lastEval, g.evalTime = t, time.Since(start)

@@ -39,6 +39,9 @@ func (m *Manager) load() error {
 			fs.modTime, fs.size = st.ModTime(), st.Size()
 		}
 		f, err := rulefile.Load(p)
+		if err == nil {
+			err = m.checkRemediate(f)
+		}
 		if err != nil {
 			fs.err = err
 			if old := m.files[p]; old != nil {
@@ -66,11 +69,13 @@ func (m *Manager) load() error {
 	return errors.Join(errs...)
 }
 
-// globs expands the configured rule globs, sorted and without repeats.
+// globs expands the configured rule globs and the API's rule files,
+// sorted and without repeats.
 func (m *Manager) globs() ([]string, error) {
 	var out []string
 	var errs []error
-	for _, g := range m.cfg.Rules {
+	// The groups managed over the API load as the configured files do.
+	for _, g := range append(slices.Clip(m.cfg.Rules), m.RuleStore().Glob()) {
 		ps, err := filepath.Glob(g)
 		if err != nil {
 			errs = append(errs, err)

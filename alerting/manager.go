@@ -16,6 +16,7 @@ import (
 
 	"outpost/alerting/notify"
 	"outpost/alerting/receiver"
+	"outpost/alerting/remediate"
 	"outpost/query"
 	"outpost/tsdb"
 )
@@ -58,7 +59,9 @@ type Manager struct {
 	db       *bolt.DB
 	st       *store
 	notifier *notify.Notifier
-	started  time.Time
+	// remediator runs the remediations of firing alerts.
+	remediator *remediate.Runner
+	started    time.Time
 
 	// mu guards the fields below: the loaded files and the running
 	// groups. A rule's own state has its own lock (ruleBase.mu); take mu
@@ -114,6 +117,10 @@ func Open(cfg Config, opts Options) (*Manager, error) {
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open notifier: %w", err)
+	}
+	if m.remediator, err = m.newRemediator(); err != nil {
+		db.Close()
+		return nil, err
 	}
 	if err := m.load(); err != nil {
 		m.log.Error("some rule files failed to load; the others run", "err", err)
@@ -190,6 +197,11 @@ func (m *Manager) Run(ctx context.Context) error {
 	nctx, cancelNotifier := context.WithCancel(context.WithoutCancel(ctx))
 	var nerr error
 	wg.Go(func() { nerr = m.notifier.Run(nctx) })
+	// Remediation stops after the groups (nothing more to submit) and
+	// before the notifier, so its escalations reach the outbox.
+	rctx, cancelRemediation := context.WithCancel(context.WithoutCancel(ctx))
+	var rwg sync.WaitGroup
+	rwg.Go(func() { m.remediator.Run(rctx) })
 	m.mu.Lock()
 	for _, g := range m.groups {
 		g.start(ctx, m)
@@ -223,6 +235,8 @@ loop:
 		g.stop()
 	}
 	m.mu.Unlock()
+	cancelRemediation()
+	rwg.Wait()
 	// The groups have put their last alerts: now the notifier may stop
 	// (it finishes the deliveries in flight).
 	cancelNotifier()

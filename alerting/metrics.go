@@ -101,6 +101,7 @@ func (m *Manager) WriteMetrics(w io.Writer) error {
 		sample("outpost_alerting_group_last_evaluation_timestamp_seconds", g.last, "file", g.file, "group", g.name)
 	}
 	m.writeDelivery(family, sample)
+	m.writeRemediation(family, sample)
 	return bw.Flush()
 }
 

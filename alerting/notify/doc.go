@@ -80,6 +80,10 @@
 // one log line and a counter (Stats). Entries of an integration that is no
 // longer configured wait for the same limit.
 //
+// Send puts one notification for a named receiver straight into the
+// outbox, past routing, grouping, silences and the log (a remediation's
+// escalation); it is delivered like any other entry.
+//
 // Delivery is at least once: an entry is deleted after Send returns nil,
 // so a crash before the delete, or a shutdown that had to cancel a Send in
 // flight (Run gives them ShutdownTimeout, 5s, to finish), sends that entry

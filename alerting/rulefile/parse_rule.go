@@ -173,6 +173,8 @@ func (d *decoder) outpostField(r *Rule, l loc, p pair) bool {
 		r.By = d.stringList(l, v, k)
 	case "forget_after":
 		r.ForgetAfter, _ = d.duration(l, v, k)
+	case "remediate":
+		r.Remediate = d.remediate(l, p.key, v)
 	default:
 		return false
 	}

@@ -111,6 +111,10 @@ type Rule struct {
 	// ForgetAfter retires a group silent for this long; 0 never does.
 	ForgetAfter time.Duration
 
+	// Remediate is what to run when an alert of the rule fires (alert
+	// and flatline rules); nil leaves it to alerting.remediation_dir.
+	Remediate *Remediate
+
 	// Line is the line of the rule's alert, record or flatline key.
 	Line int
 

@@ -137,6 +137,7 @@ func checkRule(r *Rule, mnGiven bool) []problem {
 			ps = append(ps, problemf("annotations."+k, "annotations: %q is not a valid annotation name", k))
 		}
 	}
+	ps = append(ps, checkRemediate(r)...)
 	switch r.Kind {
 	case KindRecord:
 		ps = append(ps, checkRecord(r)...)
