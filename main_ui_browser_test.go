@@ -94,6 +94,7 @@ func TestUI_Browser(t *testing.T) {
 	writePageTable(t, dir, rows)
 
 	t.Run("ack_silence", func(t *testing.T) { testAckSilence(t, b, u) })
+	t.Run("rule_editor", func(t *testing.T) { testRuleEditor(t, b, u, dir) })
 
 	if d := b.log.allDialogs(); len(d) > 0 {
 		t.Errorf("dialogs opened (a label value ran as script?): %q", d)

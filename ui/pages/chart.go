@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -122,11 +123,22 @@ func stretchForThresholds(y *opts.YAxis, spec lineSpec, m query.Matrix) {
 		tlo, thi = min(tlo, t.Value), max(thi, t.Value)
 	}
 	pad := (max(hi, thi) - min(lo, tlo)) * 0.05
+	// Bounds on a round number of the pad's order (25, not 24.43...):
+	// the axis labels its ends.
+	exp := 0.0
+	if pad > 0 && !math.IsInf(pad, 0) {
+		exp = math.Floor(math.Log10(pad))
+	}
+	unit := math.Pow(10, exp)
+	round := func(v float64) float64 { // 24.400000000000002 -> 24.4
+		r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', max(0, int(-exp)), 64), 64)
+		return r
+	}
 	if spec.Max == nil && thi > hi {
-		y.Max = thi + pad
+		y.Max = round(math.Ceil((thi+pad)/unit) * unit)
 	}
 	if spec.Min == nil && tlo < lo {
-		y.Min = tlo - pad
+		y.Min = round(math.Floor((tlo-pad)/unit) * unit)
 	}
 }
 

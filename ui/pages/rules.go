@@ -17,9 +17,10 @@ import (
 // The rules pages: every loaded group and rule with its state and last
 // evaluation, the rule files' load errors, and a page per rule with its
 // definition, its alerts and a chart of its expression with the
-// thresholds drawn. Rules are not edited here yet (that needs the rules
-// API): the pages say which file to edit, and a Reload button re-reads
-// the files.
+// thresholds drawn. Groups stored over the rules API are created, tested
+// and saved in the editor (rules_edit.go); those of configured files are
+// not: the pages say which file to edit, and a Reload button re-reads the
+// files.
 
 // reloadTimeout bounds how long the Reload button waits for the alert
 // manager's loop to take the request.
@@ -30,11 +31,11 @@ const defaultsFile = "<defaults>"
 
 // ruleRoutes returns the routes of the rules pages.
 func (p *Pages) ruleRoutes() []Route {
-	return []Route{
+	return append([]Route{
 		{Pattern: "GET /rules", Handler: http.HandlerFunc(p.rulesPage)},
 		{Pattern: "GET /rules/{group}/{rule}", Handler: http.HandlerFunc(p.rulePage)},
 		{Pattern: "POST /rules/reload", Admin: true, Handler: p.formHandler(p.reloadAction)},
-	}
+	}, p.ruleEditRoutes()...)
 }
 
 // rulesBody is the rules page's own data.
@@ -54,6 +55,8 @@ type rulesBody struct {
 type groupView struct {
 	Name, File, Anchor string
 	Interval           string
+	Stored             bool   // stored over the rules API: the editor changes it
+	Edit               string // the editor's link, for a stored group
 	LastEval           time.Time
 	EvalTime           string
 	Rules              []ruleView
@@ -79,6 +82,9 @@ func (p *Pages) rulesPage(w http.ResponseWriter, r *http.Request) {
 	pg := p.start(r, "Rules", "Rules")
 	pg.Styles = []string{"alerts.css"}
 	b := rulesBody{Now: p.now(), Back: formBackURL(r), Done: doneMessage(r.URL.Query())}
+	if b.Done == "" {
+		b.Done = ruleDoneMessage(r.URL.Query())
+	}
 	if p.d.Alerts == nil {
 		b.Off = true
 		pg.Body = b
@@ -94,8 +100,13 @@ func (p *Pages) rulesPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	counts := ruleCounts(am.Alerts())
+	rs := am.RuleStore()
 	for _, g := range am.Groups() {
-		b.Groups = append(b.Groups, groupViewOf(g, counts, pg.Range))
+		gv := groupViewOf(g, counts, pg.Range)
+		if gv.Stored = isStored(rs, g); gv.Stored {
+			gv.Edit = pg.Range.Link("/rules/edit", "group", g.Name)
+		}
+		b.Groups = append(b.Groups, gv)
 	}
 	pg.Body = b
 	p.render(w, r, p.tmpl["rules.html"], http.StatusOK, pg)

@@ -27,6 +27,7 @@ type ruleBody struct {
 	Alerts     []alertGroup
 	History    []historyRow
 	Defaults   bool // a built-in rule: there is no file to edit
+	Stored     bool // its group is stored over the rules API: the editor changes it
 	Problems   []string
 }
 
@@ -70,7 +71,7 @@ func (p *Pages) rulePage(w http.ResponseWriter, r *http.Request) {
 			mine = append(mine, a)
 		}
 	}
-	b.Key, b.Defaults = ri.Key, g.File == defaultsFile
+	b.Key, b.Defaults, b.Stored = ri.Key, g.File == defaultsFile, isStored(am.RuleStore(), g)
 	b.Group = groupView{Name: g.Name, File: g.File, Interval: ruleDuration(g.Interval), LastEval: g.LastEval,
 		EvalTime: ruleEvalDuration(g.EvalTime, g.LastEval)}
 	b.Rule = ruleViewOf(g, ri, ruleCounts(mine)[ri.Key], pg.Range)
@@ -120,6 +121,17 @@ func findRule(groups []alerting.GroupInfo, group, name, file string, n int) (ale
 // rule's value with its warn, crit and clear lines; a flatline rule's
 // series per group (a gap is a silence); the others' result as is.
 func (p *Pages) ruleChart(r *http.Request, s *rulefile.Rule, rg Range) (Chart, string) {
+	expr, spec, about := ruleChartSpec(s, rg)
+	m, err := p.rangeQuery(r.Context(), expr, rg, nil)
+	if err != nil {
+		return Chart{ID: spec.ID, Title: spec.Title, Empty: true, Note: "query failed: " + err.Error()}, about
+	}
+	return lineChart(spec, m, rg), about
+}
+
+// ruleChartSpec returns what ruleChart draws of s: the query, the chart
+// (with the rule's conditions as threshold lines) and a sentence about it.
+func ruleChartSpec(s *rulefile.Rule, rg Range) (string, lineSpec, string) {
 	expr := s.Expr
 	spec := lineSpec{ID: "rule-chart", Title: "expression over the range"}
 	about := "The rule's expression, evaluated over the range at a " + rg.Step.String() + " step."
@@ -148,9 +160,5 @@ func (p *Pages) ruleChart(r *http.Request, s *rulefile.Rule, rg Range) (Chart, s
 	case "prometheus alert":
 		about += " Every series drawn is a breach."
 	}
-	m, err := p.rangeQuery(r.Context(), expr, rg, nil)
-	if err != nil {
-		return Chart{ID: spec.ID, Title: spec.Title, Empty: true, Note: "query failed: " + err.Error()}, about
-	}
-	return lineChart(spec, m, rg), about
+	return expr, spec, about
 }

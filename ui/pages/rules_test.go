@@ -17,7 +17,8 @@ func TestRules_DefaultRulesWithLastEvaluation(t *testing.T) {
 	body := s.page("/rules")
 	mustContain(t, body, `data-group="outpost-hosts"`, `data-group="outpost-self"`, `data-rule="DiskSpaceLow"`,
 		`data-rule="MemoryLow"`, `data-rule="HostSilent"`, `data-rule="IngestRejected"`, "not evaluated yet",
-		`id="rules-edit-note"`, "Editing and testing rules here arrives with the rules API", "POST /-/reload",
+		`id="rules-edit-note"`, "are created, tested against stored history and saved here", `id="new-group"`, "POST /-/reload",
+		`read-only: edit <code>&lt;defaults&gt;</code>`,
 		`id="reload"`, "alerting.defaults: false")
 	s.am.Evaluate(t.Context(), s.now)
 	body = s.page("/rules")
@@ -35,7 +36,7 @@ func TestRules_RulePage(t *testing.T) {
 	body := s.page("/rules/disk/DiskFull?file=" + url.QueryEscape(path))
 	mustContain(t, body, `id="rule-name">DiskFull`, `id="rule-chart"`, `id="rule-yaml"`, "- alert: DiskFull",
 		"warn: &#34;&gt; 80&#34;", "crit: &#34;&gt; 90&#34;", "clear: &#34;&lt; 75&#34;", "team: &lt;b&gt;ops&lt;/b&gt;",
-		`data-state="firing"`, `<span class="st firing">firing 2</span>`, `<span class="sev critical">critical</span>`, "Until then, edit <code>"+html.EscapeString(path)+"</code>",
+		`data-state="firing"`, `<span class="st firing">firing 2</span>`, `<span class="sev critical">critical</span>`, "read-only here: edit <code>"+html.EscapeString(path)+"</code>",
 		"&lt;script&gt;alert(1)&lt;/script&gt;", "/echarts.min.js")
 	if strings.Contains(body, hostile) || strings.Contains(body, "<b>ops</b>") {
 		t.Error("a label value was written as markup")
