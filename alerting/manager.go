@@ -78,6 +78,11 @@ type Manager struct {
 	flats atomic.Pointer[[]*flatlineRule]
 
 	reload chan chan error
+	// runMu guards running: whether Run's loop takes reloads. Before Run
+	// (and after it returned) Reload loads by itself, holding runMu so
+	// that Run cannot start meanwhile.
+	runMu   sync.Mutex
+	running bool
 }
 
 // Open opens (or creates) Dir/alerting.db, loads the rule files and
@@ -193,6 +198,14 @@ func (m *Manager) Notifier() *notify.Notifier { return m.notifier }
 // changes, prunes the history and runs the notifier, until ctx is
 // cancelled. It returns after every goroutine it started has ended.
 func (m *Manager) Run(ctx context.Context) error {
+	m.runMu.Lock()
+	m.running = true
+	m.runMu.Unlock()
+	defer func() {
+		m.runMu.Lock()
+		m.running = false
+		m.runMu.Unlock()
+	}()
 	var wg sync.WaitGroup
 	nctx, cancelNotifier := context.WithCancel(context.WithoutCancel(ctx))
 	var nerr error
@@ -251,6 +264,12 @@ loop:
 // fails to load keeps its previous rules running; the error names it.
 // Before Run, it loads without starting anything.
 func (m *Manager) Reload(ctx context.Context) error {
+	m.runMu.Lock()
+	if !m.running {
+		defer m.runMu.Unlock()
+		return m.load() // no group runs: nothing to stop or start
+	}
+	m.runMu.Unlock()
 	reply := make(chan error, 1)
 	select {
 	case m.reload <- reply:

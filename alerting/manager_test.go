@@ -134,3 +134,26 @@ func TestManager_PruneHistory(t *testing.T) {
 		t.Fatalf("after prune: %+v %v", evs, err)
 	}
 }
+
+// Reload before Run loads the files by itself instead of waiting for a
+// Run that is not there.
+func TestManager_ReloadBeforeRun(t *testing.T) {
+	tm := newTestManager(t, diskRules)
+	more := diskRules + `  - alert: DiskAlmostFull
+    expr: disk_used_percent > 70
+`
+	if err := os.WriteFile(filepath.Join(tm.dir, "rules.yml"), []byte(more), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := tm.Reload(ctx); err != nil {
+		t.Fatalf("Reload before Run: %v", err)
+	}
+	tm.mu.RLock()
+	n := len(tm.rules)
+	tm.mu.RUnlock()
+	if n != 2 {
+		t.Fatalf("%d rules after the reload, want 2", n)
+	}
+}
