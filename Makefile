@@ -23,7 +23,7 @@ BENCH_COUNT  ?= 6
 #   prometheus-alertmanager  a real Alertmanager receiving outpost's alerts, and amtool
 #   python3-aiosmtpd  a real SMTP server receiving outpost's mail
 #   chromium          headless browser for the page tests (driven with chromedp)
-DEB_PACKAGES := collectd-core collectd-utils victoria-metrics prometheus prometheus-alertmanager python3-aiosmtpd chromium
+DEB_PACKAGES := collectd-core collectd-utils victoria-metrics prometheus prometheus-alertmanager python3-aiosmtpd chromium rsyslog
 
 .PHONY: build run test deps lint fmt vet imports bench fuzz clean help
 

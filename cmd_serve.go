@@ -31,7 +31,7 @@ func absDataPath(p string) string {
 // logListening logs one line per bound listener (the disabled ones are
 // left out), then where to go next. Call it after every listener is bound
 // and before any serves.
-func logListening(log *slog.Logger, cfg config, srv *ui.Server, gl *graphite.Listener, cl *collectd.Listener, ul *influx.UDPListener) {
+func logListening(log *slog.Logger, cfg config, srv *ui.Server, gl *graphite.Listener, cl *collectd.Listener, ul *influx.UDPListener, ev *eventParts) {
 	httpAddr := srv.Addr()
 	log.Info("http server listening", "component", "http", "addr", httpAddr.String(), "network", "tcp",
 		"tls", cfg.HTTP.TLSCert != "", "serves", "influx write, prometheus api, pages")
@@ -47,6 +47,7 @@ func logListening(log *slog.Logger, cfg config, srv *ui.Server, gl *graphite.Lis
 		log.Info("influx_udp server listening", "component", "influx_udp", "addr", a.String(), "network", "udp",
 			"db", cfg.Influx.UDPDB)
 	}
+	ev.logSyslog(log) // serve_events.go: events.syslog_addr
 	base := browseURL(httpAddr, cfg.HTTP.TLSCert != "")
 	log.Info("outpost is ready", "data", cfg.Storage.Path,
 		"next", "open "+base+"/ in a browser, or point Telegraf's [[outputs.influxdb]] urls at "+base)

@@ -138,6 +138,9 @@ func describeKey(key string, def any) (kind, shown string) {
 	if key == "auth.tokens" {
 		return "list", "none (TOKEN:ROLE,...; roles read, write, admin)"
 	}
+	if items, ok := def.([]string); ok && len(items) > 0 {
+		return "list", strings.Join(items, ",") + " (a,b,...)"
+	}
 	if def == nil || reflect.TypeOf(def).Kind() == reflect.Slice {
 		return "list", "none (a,b,...)"
 	}

@@ -123,9 +123,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	}()
 
 	influxStats := collectors.NewStats("influx")
+	influxStrings := influx.NewStringPolicy(cfg.Influx)
 	inf := influx.New(w, influx.Options{
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, MaxLineBytes: cfg.Influx.MaxLineBytes, MaxInflightBytes: cfg.Influx.MaxInflightBytes,
 		Stats: influxStats, Logger: log, Version: version, Health: db.Health, Warnings: storeWarnings(db),
+		Strings: influxStrings, // influx.string_fields, shared with the UDP listener
 	})
 	// New binds the sockets (or nothing when the address is ""), so a port
 	// in use fails here, before anything runs. Close is a no-op after Run.
@@ -139,7 +141,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 		return fmt.Errorf("start collectd listener: %w", err)
 	}
 	defer cl.Close()
-	ul, err := influx.NewUDP(cfg.Influx, w, influx.UDPOptions{Logger: log}) // influx.udp_addr
+	ul, err := influx.NewUDP(cfg.Influx, w, influx.UDPOptions{Logger: log, Strings: influxStrings}) // influx.udp_addr
 	if err != nil {
 		return fmt.Errorf("start influx udp listener: %w", err)
 	}
@@ -198,7 +200,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 		return err
 	}
 	logRoutes(log, srv, len(cfg.Auth.Tokens))
-	logListening(log, cfg, srv, gl, cl, ul) // cmd_serve.go: every socket is bound by now
+	logListening(log, cfg, srv, gl, cl, ul, ev) // cmd_serve.go: every socket is bound by now
 
 	g, gctx := errgroup.WithContext(ctx)
 	for _, r := range []interface{ Run(context.Context) error }{srv, gl, cl, ul, am, fwd} {
@@ -206,6 +208,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	}
 	g.Go(func() error { return reloadOnHangup(gctx, am, log) })
 	g.Go(func() error { return ev.run(gctx) })
+	g.Go(func() error { return ev.runSyslog(gctx) }) // events.syslog_addr
 	if cfg.Host.Enabled {
 		src := metricsSources(srv, db, api, am, fwd, stats) // metrics.go: outpost scrapes its own GET /metrics
 		self := collectors.NewSelfMetrics(db, func(w io.Writer) error { return writeMetrics(gctx, w, src) }, collectors.SelfMetricsOptions{

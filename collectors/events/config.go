@@ -23,6 +23,16 @@ type Config struct {
 	// IndexFields are dotted paths indexed besides source, detail-type and
 	// host: fields searched often (and, later, those event rules use).
 	IndexFields []string `koanf:"index_fields"`
+	// SyslogAddr is the host:port the syslog listener (package
+	// collectors/syslog) binds on UDP and TCP; "" (the default) turns it
+	// off.
+	SyslogAddr string `koanf:"syslog_addr"`
+	// SyslogMaxLineBytes caps one syslog message; longer ones are
+	// skipped and counted.
+	SyslogMaxLineBytes int `koanf:"syslog_max_line_bytes"`
+	// SyslogMaxConnections caps the syslog listener's open TCP
+	// connections; one more is closed and counted.
+	SyslogMaxConnections int `koanf:"syslog_max_connections"`
 }
 
 // DefaultConfig returns the embedded defaults.
@@ -33,6 +43,9 @@ func DefaultConfig() Config {
 		MaxEventBytes: 256 << 10,
 		MaxDepth:      32,
 		TimeFields:    []string{"time", "timestamp", "@timestamp"},
+
+		SyslogMaxLineBytes:   64 << 10,
+		SyslogMaxConnections: 256,
 	}
 }
 
@@ -45,6 +58,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("events.max_event_bytes: %d is below 2", c.MaxEventBytes)
 	case c.MaxDepth < 1 || c.MaxDepth > 1000:
 		return fmt.Errorf("events.max_depth: %d is outside 1 to 1000", c.MaxDepth)
+	case c.SyslogMaxLineBytes < 480 || c.SyslogMaxLineBytes > 16<<20:
+		// RFC 5424 §6.1: a receiver must take messages of 480 bytes.
+		return fmt.Errorf("events.syslog_max_line_bytes: %d is outside 480 to 16777216", c.SyslogMaxLineBytes)
+	case c.SyslogMaxConnections < 1:
+		return fmt.Errorf("events.syslog_max_connections: %d is below 1", c.SyslogMaxConnections)
 	}
 	for _, f := range c.TimeFields {
 		if err := checkPath(f); err != nil {

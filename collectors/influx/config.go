@@ -3,6 +3,8 @@ package influx
 import (
 	"fmt"
 	"net"
+	"time"
+	"unicode/utf8"
 )
 
 // DefaultMaxLineBytes is the default of influx.max_line_bytes: 256 KiB, as
@@ -65,6 +67,26 @@ type Config struct {
 	// UDPReadBuffer is the UDP socket's receive buffer (SO_RCVBUF) in bytes;
 	// 0 keeps the system default. The kernel caps it at net.core.rmem_max.
 	UDPReadBuffer int `koanf:"udp_read_buffer"`
+
+	// StringFields says what becomes of string fields that are neither a
+	// number nor a boolean: "limit" (the default) makes them _info series
+	// while their metric has few distinct values (StringFieldValues within
+	// StringFieldWindow) and drops the rest; "keep" makes every distinct
+	// string a series; "drop" makes none. See StringPolicy.
+	StringFields string `koanf:"string_fields"`
+	// StringFieldValues is how many distinct strings one _info metric and
+	// tag set may have at once in mode limit.
+	StringFieldValues int `koanf:"string_field_values"`
+	// StringFieldWindow is how long a string unseen stays counted, and how
+	// long a metric found volatile stays so after its last dropped string.
+	StringFieldWindow time.Duration `koanf:"string_field_window"`
+	// StringFieldSeries is how many _info metrics and tag sets mode limit
+	// tracks at most (70 bytes each with one string, about 300 with ten).
+	StringFieldSeries int `koanf:"string_field_series"`
+	// DropStringFields lists metric names (measurement_field, without
+	// _info) whose string values are always dropped, in every mode:
+	// strings known to change with every report.
+	DropStringFields []string `koanf:"drop_string_fields"`
 }
 
 // DefaultConfig returns the embedded defaults.
@@ -75,6 +97,12 @@ func DefaultConfig() Config {
 		UDPDB:            DefaultUDPDB,
 		UDPPrecision:     DefaultUDPPrecision,
 		UDPReadBuffer:    DefaultUDPReadBuffer,
+
+		StringFields:      DefaultStringFields,
+		StringFieldValues: DefaultStringFieldValues,
+		StringFieldWindow: DefaultStringFieldWindow,
+		StringFieldSeries: DefaultStringFieldSeries,
+		DropStringFields:  DefaultDropStringFields(),
 	}
 }
 
@@ -97,6 +125,36 @@ func (c Config) Validate() error {
 	}
 	if c.UDPReadBuffer < 0 || c.UDPReadBuffer > 1<<30 {
 		return fmt.Errorf("influx.udp_read_buffer: %d is outside 0 to 1 GiB", c.UDPReadBuffer)
+	}
+	return c.validateStrings()
+}
+
+// maxDropStringFields bounds influx.drop_string_fields.
+const maxDropStringFields = 10_000
+
+// validateStrings checks the string-field keys.
+func (c Config) validateStrings() error {
+	switch c.StringFields {
+	case StringsLimit, StringsKeep, StringsDrop:
+	default:
+		return fmt.Errorf("influx.string_fields: %q is not limit, keep or drop", c.StringFields)
+	}
+	if c.StringFieldValues < 1 || c.StringFieldValues > 1000 {
+		return fmt.Errorf("influx.string_field_values: %d is outside 1 to 1000", c.StringFieldValues)
+	}
+	if c.StringFieldWindow < time.Minute || c.StringFieldWindow > 366*24*time.Hour {
+		return fmt.Errorf("influx.string_field_window: %s is outside 1m to 8784h (366 days)", c.StringFieldWindow)
+	}
+	if c.StringFieldSeries < 1 || c.StringFieldSeries > 100_000_000 {
+		return fmt.Errorf("influx.string_field_series: %d is outside 1 to 100000000", c.StringFieldSeries)
+	}
+	if len(c.DropStringFields) > maxDropStringFields {
+		return fmt.Errorf("influx.drop_string_fields: %d names, at most %d", len(c.DropStringFields), maxDropStringFields)
+	}
+	for i, n := range c.DropStringFields {
+		if n == "" || !utf8.ValidString(n) {
+			return fmt.Errorf("influx.drop_string_fields[%d]: %q is not a metric name (measurement_field)", i, n)
+		}
 	}
 	return nil
 }

@@ -52,6 +52,10 @@ type Options struct {
 	// passing: things an operator should know that do not stop writes
 	// (a damaged day file set aside, say). nil adds nothing.
 	Warnings func() []string
+	// Strings decides which string fields become _info series
+	// (influx.string_fields; NewStringPolicy); nil means the policy of
+	// DefaultConfig. One policy may serve several handlers and listeners.
+	Strings *StringPolicy
 }
 
 // Handler serves the InfluxDB 1.x and 2.x write API, /ping, /health and the
@@ -98,6 +102,9 @@ func New(w collectors.Writer, opts Options) *Handler {
 	}
 	if opts.Stats == nil {
 		opts.Stats = collectors.NewStats("influx")
+	}
+	if opts.Strings == nil {
+		opts.Strings = NewStringPolicy(DefaultConfig())
 	}
 	log := opts.Logger
 	if log == nil {
@@ -181,7 +188,7 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, v api) {
 		answerEarly(w, r, func() { h.respondWrite(w, v, outcome{overload: true}) })
 		return
 	}
-	answer, read := h.write(w, r, v, ParseOptions{DB: db, Precision: prec, Now: h.opts.Now()})
+	answer, read := h.write(w, r, v, ParseOptions{DB: db, Precision: prec, Now: h.opts.Now(), Strings: h.opts.Strings})
 	if !read {
 		answerEarly(w, r, answer)
 		return
@@ -267,6 +274,7 @@ func (h *Handler) ingest(ctx context.Context, lr *lineReader, po ParseOptions) o
 	if longBad > 0 {
 		h.stats.Reject("lines", "too_long", uint64(longBad))
 	}
+	p.StringsDropped(func(reason string, n int) { h.stats.Reject("samples", reason, uint64(n)) })
 	o.bad = parseBad + longBad
 	if o.firstErr = p.Err(); o.firstErr == nil {
 		o.firstErr = o.writeErr

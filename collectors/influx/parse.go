@@ -27,6 +27,9 @@ type ParseOptions struct {
 	// MaxLineBytes rejects longer lines (counted apart as too long); 0 means
 	// no limit.
 	MaxLineBytes int
+	// Strings decides which string fields become _info series (see
+	// StringPolicy); nil makes every distinct string a series.
+	Strings *StringPolicy
 }
 
 // Parser maps the lines of one body to points, batch by batch, so that a
@@ -94,8 +97,11 @@ type Parser struct {
 	done     bool
 	parseBad int // lines rejected by the parser
 	longBad  int // lines rejected for their length
-	first    *ParseError
-	long     *ParseError // first too-long line
+	nowMs    int64
+	// String fields dropped by opts.Strings, by reason.
+	strDropped, strVolatile, strUntracked int
+	first                                 *ParseError
+	long                                  *ParseError // first too-long line
 }
 
 // field is one parsed field of the line being parsed.
@@ -135,6 +141,7 @@ func (p *Parser) Reset(body []byte, opts ParseOptions) {
 	p.opts = opts
 	p.recv = receiveMillis(opts.Now, opts.Precision)
 	p.done, p.parseBad, p.longBad, p.first, p.long = false, 0, 0, nil, nil
+	p.strDropped, p.strVolatile, p.strUntracked, p.nowMs = 0, 0, 0, opts.Now.UnixMilli()
 	p.src, p.lineBase = nil, 0
 	p.resetCaches()
 	p.body = body
@@ -282,7 +289,7 @@ func (p *Parser) release() {
 	p.pts, p.labels, p.tags, p.tpl, p.fields = p.pts[:0], p.labels[:0], p.tags[:0], p.tpl[:0], p.fields[:0]
 	p.resetCaches()
 	p.dec, p.body, p.sb, p.first, p.long, p.cur = nil, nil, strings.Builder{}, nil, nil, tagSet{}
-	p.src, p.opts.DB = nil, ""
+	p.src, p.opts.DB, p.opts.Strings = nil, "", nil
 }
 
 // Rejected returns how many lines were rejected so far: for bad syntax or
@@ -292,6 +299,19 @@ func (p *Parser) Rejected() (parse, tooLong int) {
 		return p.parseBad, p.longBad + p.src.longN
 	}
 	return p.parseBad, p.longBad
+}
+
+// StringsDropped calls fn with the number of string fields that the
+// string policy dropped so far, for each reason that dropped any.
+func (p *Parser) StringsDropped(fn func(reason string, n int)) {
+	for _, r := range [...]struct {
+		reason string
+		n      int
+	}{{reasonStringDropped, p.strDropped}, {reasonStringVolatile, p.strVolatile}, {reasonStringUntracked, p.strUntracked}} {
+		if r.n > 0 {
+			fn(r.reason, r.n)
+		}
+	}
 }
 
 // line parses one line and appends its points.

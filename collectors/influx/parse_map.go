@@ -50,6 +50,9 @@ func (p *Parser) addField(key []byte, kind lineprotocol.ValueKind, val []byte) e
 	case lineprotocol.String: // the decoder has checked it is valid UTF-8
 		if x, ok := stringNumber(val); ok {
 			f.v = x
+		} else if p.stringDropped(key) {
+			p.strDropped++
+			return nil
 		} else {
 			f.v, f.info, f.str = 1, true, p.str(val)
 		}
@@ -118,6 +121,9 @@ func (p *Parser) emit(t int64) {
 	tpl, namePos := p.cur.tpl, p.cur.namePos
 	for i := range p.fields {
 		f := &p.fields[i]
+		if f.info && !p.admitString(f) {
+			continue
+		}
 		start := len(p.labels)
 		if f.info {
 			p.appendInfoLabels(f)
@@ -128,6 +134,36 @@ func (p *Parser) emit(t int64) {
 		end := len(p.labels)
 		p.pts = append(p.pts, tsdb.Point{Labels: p.labels[start:end:end], T: t, V: f.v, Key: p.seriesKey(f)})
 	}
+}
+
+// stringDropped reports whether the string policy drops string field key
+// of the current line whatever its value (the drop list, or mode drop).
+func (p *Parser) stringDropped(key []byte) bool {
+	if p.opts.Strings == nil {
+		return false
+	}
+	b := append(p.nameBuf[:0], p.meas...)
+	b = append(b, '_')
+	b = append(b, key...)
+	p.nameBuf = b
+	return p.opts.Strings.dropped(b)
+}
+
+// admitString reports whether the string policy lets string field f of the
+// current line become its _info series, counting it when not.
+func (p *Parser) admitString(f *field) bool {
+	if p.opts.Strings == nil {
+		return true
+	}
+	ok, reason := p.opts.Strings.admit(p.cur.tpl, p.cur.namePos, f.name, f.str, p.nowMs)
+	switch {
+	case ok:
+	case reason == reasonStringUntracked:
+		p.strUntracked++
+	default:
+		p.strVolatile++
+	}
+	return ok
 }
 
 // keyPrefix starts every series key of this package (see tsdb.Point.Key).

@@ -12,6 +12,7 @@ import (
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
+	"outpost/collectors"
 	"outpost/tsdb"
 )
 
@@ -119,7 +120,9 @@ func countFields(t *testing.T, body []byte) int {
 
 // TestHandler_Write_TelegrafCaptures replays the captured Telegraf sessions
 // request by request (the same URIs, headers and gzip bodies) and checks
-// that everything is accepted and maps to the expected series.
+// that everything is accepted and maps to the expected series. The default
+// string policy drops system's uptime_format (influx.drop_string_fields),
+// counted as string_field_dropped; the other strings keep their _info series.
 func TestHandler_Write_TelegrafCaptures(t *testing.T) {
 	dir := ingestDir(t)
 	for _, c := range []struct {
@@ -127,7 +130,6 @@ func TestHandler_Write_TelegrafCaptures(t *testing.T) {
 		want     []string // points that must be among those written
 	}{
 		{"telegraf-outputs-influxdb-v1", "telegraf", []string{
-			`system_uptime_format_info{db="telegraf",host="peerhost",value=" 0:12"} 1 1795434175000`,
 			`system_n_cpus{db="telegraf",host="peerhost"} 2 1795434175000`,
 			`exec_edge_f_bool{db="telegraf",host="peerhost",tag with space="a,b=c"} 1 1795434175000`,
 			`exec_edge_f_int{db="telegraf",host="peerhost",tag with space="a,b=c"} -42 1795434175000`,
@@ -146,7 +148,6 @@ func TestHandler_Write_TelegrafCaptures(t *testing.T) {
 		{"telegraf-outputs-influxdb_v2", "mybucket", []string{
 			`disk_inodes_used_percent{db="mybucket",device="tmpfs",fstype="tmpfs",host="peerhost",mode="rw",path="/dev/shm"} 3.240954253606615e-05 1795434200000`,
 			`disk_total{db="mybucket",device="vda",fstype="ext4",host="peerhost",mode="rw",path="/"} 2.70553174016e+11 1795434200000`,
-			`system_uptime_format_info{db="mybucket",host="peerhost",value=" 0:12"} 1 1795434200000`,
 			`exec_edge_f_str_info{db="mybucket",host="peerhost",tag with space="a,b=c",value="quote \"q\" back\\slash"} 1 1795434200000`,
 			`exec_edge_f_float{db="mybucket",host="peerhost",tag with space="a,b=c"} 1.5 1795434200000`,
 			`my meas,x_sci{db="mybucket",host="peerhost",region="us-west"} 1e-07 1795434200000`,
@@ -181,7 +182,18 @@ func TestHandler_Write_TelegrafCaptures(t *testing.T) {
 			if len(rest) != 0 || requests < 10 {
 				t.Fatalf("replayed %d requests, %d bytes of the capture left over", requests, len(rest))
 			}
-			checkCapture(t, w, countFields(t, lp), c.db, c.want)
+			uptime := bytes.Count(lp, []byte(" uptime_format="))
+			checkCapture(t, w, countFields(t, lp)-uptime, c.db, c.want)
+			if got := rejected(h.stats, "samples", reasonStringDropped); got != uint64(uptime) || uptime == 0 {
+				t.Errorf("samples:%s = %d, the capture holds %d uptime_format fields", reasonStringDropped, got, uptime)
+			}
+			for _, call := range w.calls {
+				for _, p := range call {
+					if strings.HasPrefix(p.Labels.Get(tsdb.MetricName), "system_uptime_format") {
+						t.Fatalf("uptime_format written: %s", fmtPoint(p))
+					}
+				}
+			}
 		})
 	}
 }
@@ -228,4 +240,14 @@ func checkCapture(t *testing.T, w *recWriter, samples int, db string, want []str
 	if infos == 0 {
 		t.Errorf("no _info series from the capture's string fields")
 	}
+}
+
+// rejected returns the count of rejection what:reason in s.
+func rejected(s *collectors.Stats, what, reason string) uint64 {
+	for _, r := range s.Rejections() {
+		if r.What == what && r.Reason == reason {
+			return r.N
+		}
+	}
+	return 0
 }

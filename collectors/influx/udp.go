@@ -55,6 +55,9 @@ type UDPOptions struct {
 	// BatchTimeout is how long a point may wait in a batch; 0 means
 	// DefaultUDPBatchTimeout.
 	BatchTimeout time.Duration
+	// Strings decides which string fields become _info series; nil means
+	// NewStringPolicy(cfg). Pass the HTTP handler's to share its tracker.
+	Strings *StringPolicy
 }
 
 // UDPListener receives line protocol over UDP (influx.udp_addr), as
@@ -115,12 +118,15 @@ func NewUDP(cfg Config, w collectors.Writer, opts UDPOptions) (*UDPListener, err
 	if opts.BatchTimeout <= 0 {
 		opts.BatchTimeout = DefaultUDPBatchTimeout
 	}
+	if opts.Strings == nil {
+		opts.Strings = NewStringPolicy(cfg)
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	l := &UDPListener{w: w, opts: opts, stats: opts.Stats,
-		po: ParseOptions{DB: cfg.UDPDB, Precision: prec, MaxLineBytes: cfg.MaxLineBytes}}
+		po: ParseOptions{DB: cfg.UDPDB, Precision: prec, MaxLineBytes: cfg.MaxLineBytes, Strings: opts.Strings}}
 	if cfg.UDPAddr == "" {
 		l.log = log
 		return l, nil
@@ -276,6 +282,7 @@ func (l *UDPListener) datagram(p *Parser, data []byte, add func([]tsdb.Point) bo
 	if longBad > 0 {
 		l.stats.Reject("lines", "too_long", uint64(longBad))
 	}
+	p.StringsDropped(func(reason string, n int) { l.stats.Reject("samples", reason, uint64(n)) })
 	if err := p.Err(); err != nil {
 		l.noteReject(err)
 	}
