@@ -3,10 +3,8 @@ package syslog
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -116,38 +114,11 @@ func New(cfg Config, st Appender, opts Options) (*Listener, error) {
 		return l, nil
 	}
 	var err error
-	if l.tcp, l.udp, err = listen(cfg.Addr); err != nil {
+	if l.tcp, l.udp, err = collectors.ListenTCPUDP("events.syslog_addr", cfg.Addr); err != nil {
 		return nil, err
 	}
 	l.log = l.log.With("component", "syslog", "addr", l.tcp.Addr().String())
 	return l, nil
-}
-
-// listen binds addr on TCP and UDP, on the same port when the port is 0.
-func listen(addr string) (net.Listener, net.PacketConn, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, nil, fmt.Errorf("events.syslog_addr: %q: %w", addr, err)
-	}
-	tries := 1
-	if port == "0" || port == "" {
-		tries = 10
-	}
-	for i := 0; ; i++ {
-		tl, err := net.Listen("tcp", addr)
-		if err != nil {
-			return nil, nil, fmt.Errorf("listen syslog tcp %q: %w", addr, err)
-		}
-		p := strconv.Itoa(tl.Addr().(*net.TCPAddr).Port)
-		pc, err := net.ListenPacket("udp", net.JoinHostPort(host, p))
-		if err == nil {
-			return tl, pc, nil
-		}
-		tl.Close()
-		if i+1 >= tries {
-			return nil, nil, fmt.Errorf("listen syslog udp %q: %w", net.JoinHostPort(host, p), err)
-		}
-	}
 }
 
 // Addr returns the bound TCP address, or nil when the listener is off.
