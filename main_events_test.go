@@ -243,3 +243,22 @@ func TestEvents_BackupRestore(t *testing.T) {
 		t.Errorf("restored, a redelivery: HTTP %d %+v, want a duplicate", code, a)
 	}
 }
+
+// TestEvents_Off: with events.enabled false the routes say so, naming the
+// key, in the API's envelope.
+func TestEvents_Off(t *testing.T) {
+	dir := t.TempDir()
+	s := startServerWith(t, dir, serverConfig{Extra: "events:\n  enabled: false\n"})
+	defer s.stop()
+	req, _ := http.NewRequest("POST", s.base+"/api/v1/events", strings.NewReader(`{"message":"x"}`))
+	if code, a := s.eventsDo(req); code != http.StatusNotFound || !strings.Contains(a.Error, "events.enabled is false") {
+		t.Errorf("POST with events off: HTTP %d %q", code, a.Error)
+	}
+	req, _ = http.NewRequest("GET", s.base+"/api/v1/events?query=*", nil)
+	if code, a := s.eventsDo(req); code != http.StatusNotFound || !strings.Contains(a.Error, "events.enabled is false") {
+		t.Errorf("GET with events off: HTTP %d %q", code, a.Error)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "events")); err == nil {
+		t.Errorf("events off, yet %s/events was created", dir)
+	}
+}

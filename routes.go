@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"strings"
 
@@ -163,4 +164,17 @@ func listeners(srv *ui.Server, gl *graphite.Listener, cl *collectd.Listener) []p
 func mountEventRoutes(srv *ui.Server, in *evingest.Handler, api *query.EventsAPI) {
 	srv.Mount("POST /api/v1/events", ui.RoleWrite, evingest.Refuse, http.HandlerFunc(in.Write))
 	srv.Mount("GET /api/v1/events", ui.RoleRead, query.Refuse, http.HandlerFunc(api.Search))
+}
+
+// mountEventsOff answers the event routes when events.enabled is false:
+// 404 in the Prometheus API's envelope, naming the key, rather than the
+// mux's bare "404 page not found".
+func mountEventsOff(srv *ui.Server) {
+	off := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, `{"status":"error","errorType":"not_found","error":"events are turned off: events.enabled is false"}`+"\n")
+	})
+	srv.Mount("POST /api/v1/events", ui.RoleWrite, evingest.Refuse, off)
+	srv.Mount("GET /api/v1/events", ui.RoleRead, query.Refuse, off)
 }

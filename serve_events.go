@@ -48,9 +48,11 @@ func openEvents(cfg config, log *slog.Logger) (*eventParts, error) {
 	return &eventParts{store: st, in: in, syslog: sl}, nil
 }
 
-// mount adds the event routes; a nil pipeline mounts nothing.
+// mount adds the event routes; a nil pipeline (events.enabled: false)
+// mounts answers that say so.
 func (e *eventParts) mount(srv *ui.Server, log *slog.Logger) {
 	if e == nil {
+		mountEventsOff(srv)
 		return
 	}
 	mountEventRoutes(srv, e.in, query.NewEventsAPI(e.store, query.EventsAPIOptions{Logger: log.With("component", "query")}))
