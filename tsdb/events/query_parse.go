@@ -346,60 +346,55 @@ func (p *parser) word(colon bool) (string, bool, error) {
 }
 
 func (p *parser) phrase(field string) (node, error) {
+	text, err := p.delimited('"', "unterminated phrase: missing closing \"", func(byte) bool { return true })
+	if err != nil {
+		return nil, err
+	}
+	return wordsTerm(field, text), nil
+}
+
+// delimited reads from the opening delimiter at p.pos to the closing end,
+// and returns what lies between. A backslash escapes the next byte when
+// unescape(next) says so (the backslash is dropped); otherwise both are
+// kept. Unterminated, p.pos goes back to the opening delimiter.
+func (p *parser) delimited(end byte, missing string, unescape func(next byte) bool) (string, error) {
 	start := p.pos
 	p.pos++
 	var b strings.Builder
 	for {
 		if p.pos >= len(p.s) {
 			p.pos = start
-			return nil, p.errf("unterminated phrase: missing closing \"")
+			return "", p.errf("%s", missing)
 		}
 		c := p.s[p.pos]
-		if c == '"' {
+		if c == end {
 			p.pos++
-			break
+			return b.String(), nil
 		}
 		if c == '\\' && p.pos+1 < len(p.s) {
+			if !unescape(p.s[p.pos+1]) {
+				b.WriteByte(c)
+			}
 			p.pos++
 			c = p.s[p.pos]
 		}
 		b.WriteByte(c)
 		p.pos++
 	}
-	return wordsTerm(field, b.String()), nil
 }
 
 func (p *parser) regex(field string) (node, error) {
 	start := p.pos
-	p.pos++
-	var b strings.Builder
-	for {
-		if p.pos >= len(p.s) {
-			p.pos = start
-			return nil, p.errf("unterminated regular expression: missing closing /")
-		}
-		c := p.s[p.pos]
-		if c == '/' {
-			p.pos++
-			break
-		}
-		if c == '\\' && p.pos+1 < len(p.s) && p.s[p.pos+1] == '/' {
-			p.pos++
-			c = '/'
-		} else if c == '\\' && p.pos+1 < len(p.s) {
-			b.WriteByte(c)
-			p.pos++
-			c = p.s[p.pos]
-		}
-		b.WriteByte(c)
-		p.pos++
+	expr, err := p.delimited('/', "unterminated regular expression: missing closing /", func(next byte) bool { return next == '/' })
+	if err != nil {
+		return nil, err
 	}
-	re, err := regexp.Compile("^(?:" + b.String() + ")$")
+	re, err := regexp.Compile("^(?:" + expr + ")$")
 	if err != nil {
 		p.pos = start
-		return nil, p.errf("bad regular expression /%s/: %v", b.String(), err)
+		return nil, p.errf("bad regular expression /%s/: %v", expr, err)
 	}
-	return &term{path: field, kind: kRegex, text: b.String(), re: re, lits: regexLits(b.String())}, nil
+	return &term{path: field, kind: kRegex, text: expr, re: re, lits: regexLits(expr)}, nil
 }
 
 // regexLits returns the lower-case ASCII words of the literals every

@@ -65,7 +65,10 @@ func TestQuery_Match(t *testing.T) {
 	f("detail.stoppedReason:ex?ted", true)
 	f("detail.stoppedReason:exut*", false)
 	f("detail.stopCode:/Essential.*Exited/", true)
-	f("detail.stopCode:/Essential/", false) // anchored, as in Lucene
+	f("detail.stopCode:/Essential/", false)             // anchored, as in Lucene
+	f(`resources:/arn.*task\/example\/b99d40b3/`, true) // \/ is a slash inside /.../
+	f(`detail.stopCode:/Essential\w+/`, true)           // other escapes reach the regexp
+	f(`detail-type:"ECS \"Task\" State Change"`, true)  // \" inside a phrase
 	f("detail.stopCode:*", true)
 	f("detail.nothing:*", false)
 	f("detail.host.name:ip-10-0-0-1", true) // a key with a dot in it
