@@ -38,7 +38,7 @@ func Store(ctx context.Context, w Writer, st *Stats, pts []tsdb.Point, r Retry) 
 				st.Reject("samples", DropReason(pwe.First), uint64(dropped))
 			}
 			return err
-		case Retryable(err) && try < r.Tries && sleep(ctx, pause):
+		case Retryable(err) && try < r.Tries && Sleep(ctx, pause):
 			pause *= 2
 			continue
 		}
@@ -80,8 +80,8 @@ func DropReason(err error) string {
 	return "store_error"
 }
 
-// sleep waits d and reports whether ctx stayed alive meanwhile.
-func sleep(ctx context.Context, d time.Duration) bool {
+// Sleep waits d, or until ctx is done; it reports whether d passed.
+func Sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -172,7 +172,7 @@ func (l *Listener) acceptLoop(ctx context.Context) {
 			}
 			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
 			l.noteError("accept", err)
-			if !sleep(ctx, pause) {
+			if !collectors.Sleep(ctx, pause) {
 				return
 			}
 			continue
@@ -190,18 +190,6 @@ func (l *Listener) acceptLoop(ctx context.Context) {
 			defer l.forget(s)
 			l.serveConn(ctx, s)
 		})
-	}
-}
-
-// sleep waits d or until ctx is done, and reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 

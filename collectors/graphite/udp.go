@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"time"
+
+	"outpost/collectors"
 )
 
 // serveUDP reads datagrams until the socket is closed. Each datagram is
@@ -62,7 +64,7 @@ func (l *Listener) serveUDP(ctx context.Context) {
 			return
 		default:
 			l.noteError("read udp", err)
-			if !sleep(ctx, minFlushPause) {
+			if !collectors.Sleep(ctx, minFlushPause) {
 				return
 			}
 		}

@@ -248,7 +248,7 @@ func (l *UDPListener) readLoop(ctx context.Context, full chan<- *udpBatch, free 
 		default:
 			l.stats.Reject("datagrams", "read_error", 1)
 			l.noteReject(fmt.Errorf("read: %w", err))
-			if !sleep(ctx, udpFirstPause) {
+			if !collectors.Sleep(ctx, udpFirstPause) {
 				handOff()
 				return
 			}

@@ -85,15 +85,3 @@ func (l *UDPListener) noteReject(err error) {
 	l.log.Warn("line protocol over udp rejected", "err", err, "suppressed", l.suppressed.Swap(0),
 		"period", udpLogEvery.String())
 }
-
-// sleep waits d or until ctx is done, and reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}

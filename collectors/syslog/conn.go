@@ -7,6 +7,8 @@ import (
 	"net"
 	"sync/atomic"
 	"time"
+
+	"outpost/collectors"
 )
 
 // acceptLoop accepts TCP connections until the listener is closed. Other
@@ -22,7 +24,7 @@ func (l *Listener) acceptLoop(ctx context.Context) {
 			}
 			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
 			l.noteExample("", err)
-			if !sleep(ctx, pause) {
+			if !collectors.Sleep(ctx, pause) {
 				return
 			}
 			continue
@@ -110,7 +112,7 @@ func (l *Listener) serveUDP(ctx context.Context) {
 			return
 		default:
 			l.noteExample("", err)
-			if !sleep(ctx, 10*time.Millisecond) {
+			if !collectors.Sleep(ctx, 10*time.Millisecond) {
 				return
 			}
 		}
@@ -184,16 +186,4 @@ func (c countingReader) Read(p []byte) (int, error) {
 	k, err := c.r.Read(p)
 	c.n.Add(uint64(k))
 	return k, err
-}
-
-// sleep waits d or until ctx is done, and reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
