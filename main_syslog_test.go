@@ -36,6 +36,11 @@ func startSyslogServer(t *testing.T) (*server, int) {
 	port := freeSyslogPort(t)
 	s := startServerWith(t, t.TempDir(), serverConfig{Extra: fmt.Sprintf("events:\n  syslog_addr: 127.0.0.1:%d\n", port)})
 	t.Cleanup(s.kill)
+	// The HTTP server answers before the listeners are logged (all at
+	// once, after every socket is bound): wait for the line, bounded.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(s.log.String(), "syslog server listening") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if !strings.Contains(s.log.String(), "syslog server listening") {
 		t.Errorf("no \"syslog server listening\" line in the log:\n%s", s.log)
 	}
